@@ -1,0 +1,100 @@
+"""`gateway simulate` and `gateway demo` as a user runs them: a real process on loopback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from gateway.cli import main
+
+KEYS = [
+    "SEQUENCE_URL",
+    "SEQUENCE_USERNAME",
+    "SEQUENCE_PASSWORD",
+    "GOFILEX_EMEA_URL",
+    "GOFILEX_APAC_URL",
+    "GOFILEX_MPS_URL",
+    "GOFILEX_NORAM_URL",
+    "GOFILEX_TOKEN",
+]
+
+
+def start(command: str, *args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            command,
+            "--sequence-port",
+            "0",
+            "--gofilex-port",
+            "0",
+            "--jobs",
+            "50",
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    settings = {}
+    for _ in KEYS:
+        key, _, value = process.stdout.readline().strip().partition("=")
+        settings[key] = value
+    return process, settings
+
+
+@pytest.fixture(params=["simulate", "demo"])
+def simulated(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    process, settings = start(request.param)
+    try:
+        yield settings
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_simulate_prints_the_contracts_settings_in_order(simulated: dict[str, str]) -> None:
+    assert list(simulated) == KEYS
+    assert simulated["SEQUENCE_URL"].endswith("/api")
+    assert simulated["GOFILEX_NORAM_URL"].endswith("/noram")
+
+
+def test_printed_settings_reach_both_simulators(simulated: dict[str, str]) -> None:
+    auth = httpx.DigestAuth(simulated["SEQUENCE_USERNAME"], simulated["SEQUENCE_PASSWORD"])
+    response = httpx.get(simulated["SEQUENCE_URL"] + "/work_areas", auth=auth, headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert [area["id"] for area in response.json()["entries"]] == [10, 11]
+    for portal in ("EMEA", "APAC", "MPS", "NORAM"):
+        response = httpx.post(
+            simulated[f"GOFILEX_{portal}_URL"] + "/api/publication/v1/orders/status",
+            json={"orderIds": []},
+            headers={"Authorization": f"Bearer {simulated['GOFILEX_TOKEN']}"},
+        )
+        assert response.status_code == 200, portal
+        assert response.json() == []
+
+
+def test_bad_option_values_exit_2_naming_the_problem(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["simulate", "--error-rate", "3"])
+    assert exit_info.value.code == 2
+    assert "error_rate" in capsys.readouterr().err
+
+
+def test_bad_environment_values_exit_2_naming_the_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SIM_LATENCY_MS", "fast")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["simulate"])
+    assert exit_info.value.code == 2
+    assert "SIM_LATENCY_MS" in capsys.readouterr().err
