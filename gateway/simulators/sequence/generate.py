@@ -53,28 +53,27 @@ def populate(
     `gofilex:<orderId>` for EMEA) so the gateway can link them.
     """
     today = store.clock.today()
-    links = _order_links(random.Random(f"{seed}:links"), gofilex_orders or {})
+    orders = [(portal, order_id) for portal, order_ids in (gofilex_orders or {}).items() for order_id in order_ids]
     for spec in specs:
         area = WorkArea(spec.id, spec.name, dt.timedelta(hours=spec.utc_offset_hours))
         store.work_areas[spec.id] = area
         rng = random.Random(f"{seed}:{spec.id}")
-        for _ in range(spec.jobs):
+        # `spec.jobs` counts the jobs a plain list shows; deleted ones come on top.
+        live = 0
+        while live < spec.jobs:
             job = _job(store, rng, area, today)
-            if links and rng.random() < 0.06:
-                job.tag_list = _join_tags([*_split_tags(job.tag_list), links[rng.randrange(len(links))]], rng)
+            if orders and rng.random() < 0.06:
+                tag = _order_tag(rng, *orders[rng.randrange(len(orders))])
+                job.tag_list = _join_tags([*_split_tags(job.tag_list), tag], rng)
             area.jobs[job.id] = job
+            live += not job.deleted
 
 
-def _order_links(rng: random.Random, orders: Mapping[str, Sequence[str]]) -> list[str]:
-    links = []
-    for portal, order_ids in orders.items():
-        for order_id in order_ids:
-            if portal.upper() == "EMEA" and rng.random() < 0.5:
-                links.append(f"gofilex:{order_id}")
-            else:
-                # The contract accepts the portal in either case.
-                links.append(f"gofilex:{portal.lower() if rng.random() < 0.5 else portal.upper()}:{order_id}")
-    return links
+def _order_tag(rng: random.Random, portal: str, order_id: str) -> str:
+    """A tag linking a job to a Gofilex order, in one of the forms the contract accepts."""
+    if portal.upper() == "EMEA" and rng.random() < 0.5:
+        return f"gofilex:{order_id}"
+    return f"gofilex:{portal.lower() if rng.random() < 0.5 else portal.upper()}:{order_id}"
 
 
 def _job(store: SequenceStore, rng: random.Random, area: WorkArea, today: dt.date) -> Job:
@@ -98,54 +97,53 @@ def _job(store: SequenceStore, rng: random.Random, area: WorkArea, today: dt.dat
     )
     # Work that starts soon or started long ago is mostly finished.
     progress = min(1.0, max(0.0, 0.75 + (today - due_date).days / 120 + rng.uniform(-0.5, 0.3)))
-    for position, task in enumerate(template.tasks, start=1):
-        completed = rng.random() < progress
-        duration = _duration(rng) if task.requires_duration and (completed or rng.random() < 0.2) else None
-        job.tasks.append(
-            Task(
-                store.next_id("task"),
-                job.id,
-                task.name,
-                "completed" if completed else "pending",
-                position,
-                task.requires_duration,
-                duration,
-                rng.choice(names.OPERATORS) if rng.random() < 0.7 else None,
-            )
-        )
-    for type_name in template.assets:
-        received = rng.random() < progress + 0.1
-        status = "received" if received else ("claimed" if rng.random() < 0.25 else "pending")
-        job.assets.append(
-            Asset(
-                store.next_id("asset"), job.id, type_name, status, 100 if received else rng.choice((0, 0, 20, 50, 80))
-            )
-        )
-    for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
-        created = dt.datetime.combine(due_date, dt.time(rng.randint(7, 19), rng.randint(0, 59)), dt.UTC)
-        created -= dt.timedelta(days=rng.randint(1, 30))
-        job.notes.append(
-            Note(store.next_id("note"), job.id, rng.choice(names.NOTES), rng.choice(names.OPERATORS), created)
-        )
-    if rng.random() < 0.15:
-        dismissed = rng.random() < 0.4
-        job.problems.append(
-            Problem(
-                store.next_id("problem"), job.id, rng.choice(names.PROBLEMS), rng.choice(names.OPERATORS), dismissed
-            )
-        )
+    _add_tasks(store, rng, job, progress)
+    _add_assets(store, rng, job, progress)
+    _add_notes(store, rng, job)
+    _add_problems(store, rng, job)
     if rng.random() < 0.2:
-        job.hooks.append(
-            Hook(
-                store.next_id("hook"),
-                job.id,
-                rng.choice(names.HOOK_EVENTS),
-                rng.choice(names.HOOK_URLS),
-                rng.random() < 0.9,
-            )
-        )
+        hook = Hook(store.next_id("hook"), job.id, rng.choice(names.HOOK_EVENTS), rng.choice(names.HOOK_URLS))
+        hook.active = rng.random() < 0.9
+        job.hooks.append(hook)
     job.deleted = rng.random() < 0.03
     return job
+
+
+def _add_tasks(store: SequenceStore, rng: random.Random, job: Job, progress: float) -> None:
+    for position, task in enumerate(TEMPLATES[job.template].tasks, start=1):
+        completed = rng.random() < progress
+        duration = _duration(rng) if task.requires_duration and (completed or rng.random() < 0.2) else None
+        responsible = rng.choice(names.OPERATORS) if rng.random() < 0.7 else None
+        status = "completed" if completed else "pending"
+        item = Task(store.next_id("task"), job.id, task.name, status, position, task.requires_duration, duration)
+        item.responsible_email = responsible
+        job.tasks.append(item)
+
+
+def _add_assets(store: SequenceStore, rng: random.Random, job: Job, progress: float) -> None:
+    for type_name in TEMPLATES[job.template].assets:
+        received = rng.random() < progress + 0.1
+        status = "received" if received else ("claimed" if rng.random() < 0.25 else "pending")
+        percent = 100 if received else rng.choice((0, 0, 20, 50, 80))
+        job.assets.append(Asset(store.next_id("asset"), job.id, type_name, status, percent))
+
+
+def _add_notes(store: SequenceStore, rng: random.Random, job: Job) -> None:
+    for _ in range(rng.choice((1, 1, 2, 3))):
+        created = dt.datetime.combine(job.due_date, dt.time(rng.randint(7, 19), rng.randint(0, 59)), dt.UTC)
+        created -= dt.timedelta(days=rng.randint(1, 30))
+        body, creator = rng.choice(names.NOTES), rng.choice(names.OPERATORS)
+        job.notes.append(Note(store.next_id("note"), job.id, body, creator, created))
+
+
+def _add_problems(store: SequenceStore, rng: random.Random, job: Job) -> None:
+    # Every job has problems, but most were dismissed long ago, so only some
+    # jobs are problematic.
+    active = rng.random() < 0.15
+    for index in range(rng.choice((1, 1, 1, 2))):
+        description, reporter = rng.choice(names.PROBLEMS), rng.choice(names.OPERATORS)
+        dismissed = not (active and index == 0)
+        job.problems.append(Problem(store.next_id("problem"), job.id, description, reporter, dismissed))
 
 
 def _duration(rng: random.Random) -> str:
