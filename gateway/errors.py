@@ -1,0 +1,108 @@
+"""The gateway's one exception tree, and the stable codes clients see.
+
+    GatewayError                      INTERNAL_SERVER_ERROR
+    ├── BadUserInput                  BAD_USER_INPUT        a client's argument is invalid
+    ├── NotFound                      NOT_FOUND             the thing asked for does not exist
+    ├── NotConfigured                 UPSTREAM_NOT_CONFIGURED the deployment has no settings for that upstream
+    └── UpstreamError                                       an upstream call failed
+        ├── UpstreamUnauthorized      UPSTREAM_UNAUTHORIZED the upstream refused our credentials (401/403)
+        ├── UpstreamRejected          BAD_USER_INPUT        the upstream refused the input (422), with its messages
+        ├── UpstreamRateLimited       UPSTREAM_RATE_LIMITED the upstream answered 429 (or our budget is spent)
+        ├── UpstreamUnavailable       UPSTREAM_UNAVAILABLE  5xx, refused or dropped connections
+        ├── UpstreamTimeout           UPSTREAM_TIMEOUT      no answer in time
+        └── UpstreamBadResponse       UPSTREAM_BAD_RESPONSE a body that does not parse or has the wrong shape
+
+Messages are written for clients: they name the upstream and what went
+wrong, never a URL, a credential or a stack trace. Upstream errors are
+raised only at the boundary (gateway.upstreams.http), from the httpx error
+or status they map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway reports to clients."""
+
+    code = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        # graphql-core copies an error's `extensions` into the response.
+        self.extensions: dict[str, Any] = {"code": self.code, **extensions}
+
+
+class BadUserInput(GatewayError):
+    """Raised when a client's argument is out of range or malformed (a cursor, an id, `first`)."""
+
+    code = "BAD_USER_INPUT"
+
+
+class NotFound(GatewayError):
+    """Raised when the upstream answers 404 or an id names nothing."""
+
+    code = "NOT_FOUND"
+
+
+class NotConfigured(GatewayError):
+    """Raised when a query needs an upstream (a Gofilex portal) this deployment has no settings for."""
+
+    code = "UPSTREAM_NOT_CONFIGURED"
+
+
+class UpstreamError(GatewayError):
+    """Raised when a call to an upstream fails; `upstream` names it ("sequence", "gofilex:EMEA")."""
+
+    def __init__(self, upstream: str, message: str, **extensions: Any) -> None:
+        super().__init__(message, upstream=upstream, **extensions)
+        self.upstream = upstream
+
+
+class UpstreamUnauthorized(UpstreamError):
+    """Raised when the upstream answers 401 or 403 to the gateway's credentials."""
+
+    code = "UPSTREAM_UNAUTHORIZED"
+
+
+class UpstreamRejected(UpstreamError):
+    """Raised when the upstream answers 422; `messages` are its validation messages."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, upstream: str, messages: Sequence[str]) -> None:
+        text = "; ".join(messages) or "the upstream refused the input"
+        super().__init__(upstream, f"{upstream} refused the input: {text}", messages=list(messages))
+        self.messages = list(messages)
+
+
+class UpstreamRateLimited(UpstreamError):
+    """Raised when the upstream answers 429; `retry_after` is in seconds when known."""
+
+    code = "UPSTREAM_RATE_LIMITED"
+
+    def __init__(self, upstream: str, message: str, *, retry_after: float | None = None) -> None:
+        extensions = {"retryAfter": retry_after} if retry_after is not None else {}
+        super().__init__(upstream, message, **extensions)
+        self.retry_after = retry_after
+
+
+class UpstreamUnavailable(UpstreamError):
+    """Raised on 5xx answers and on refused, reset or dropped connections."""
+
+    code = "UPSTREAM_UNAVAILABLE"
+
+
+class UpstreamTimeout(UpstreamError):
+    """Raised when the upstream does not answer within the timeout."""
+
+    code = "UPSTREAM_TIMEOUT"
+
+
+class UpstreamBadResponse(UpstreamError):
+    """Raised when an upstream body does not parse or does not have the documented shape."""
+
+    code = "UPSTREAM_BAD_RESPONSE"

@@ -1,0 +1,1 @@
+"""The Gofilex Genie portal client: JSON in, records out."""

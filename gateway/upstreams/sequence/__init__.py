@@ -1,0 +1,1 @@
+"""The Sequence API client: wire formats in, records out."""

@@ -1,0 +1,104 @@
+"""Sequence's resources as the gateway holds them, free of wire formats.
+
+Ids are strings, as the graph exposes them. Children carry no `id` on the
+wire: theirs come from the last segment of their self link. Links are kept
+by rel, because they are data: the gateway reads ids from them and shows
+external URLs, and sends requests only to its configured origin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class WorkAreaRecord:
+    work_area_id: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    work_area_id: str
+    job_id: str
+    name: str
+    status: str
+    tasks_status: str
+    assets_status: str
+    due_date: dt.date | None = None
+    begins_at: dt.date | None = None
+    ends_at: dt.date | None = None
+    licensor_name: str | None = None
+    tags: tuple[str, ...] = ()
+    title_external_id: str | None = None
+    deleted: bool = False
+    links: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    jobs: tuple[JobRecord, ...]
+    # Present when the list was paginated (total_entries / <total-entries>).
+    total_entries: int | None = None
+    has_next: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    task_id: str
+    name: str
+    status: str
+    position: int | None = None
+    requires_duration: bool = False
+    duration: str | None = None
+    responsible_email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRecord:
+    asset_id: str
+    type_name: str
+    status: str
+    progress: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRecord:
+    note_id: str
+    body: str
+    creator: str | None = None
+    created_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemRecord:
+    problem_id: str
+    description: str
+    dismissed: bool = False
+    reporter: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HookRecord:
+    """A job's hook. Sequence documents only the `hooks` link, so every field
+    but the id is optional and whatever else arrives is kept in `attributes`."""
+
+    hook_id: str
+    event: str | None = None
+    url: str | None = None
+    active: bool | None = None
+    attributes: Mapping[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    event_id: str
+    event_type: str
+    timestamp: dt.datetime | None
+    subject_link: str | None
+    changes: tuple[str, ...] = ()
+
+
+ChildRecord = TaskRecord | AssetRecord | NoteRecord | ProblemRecord | HookRecord
