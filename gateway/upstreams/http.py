@@ -1,0 +1,257 @@
+"""The HTTP boundary shared by the upstream clients.
+
+Everything that turns the wire into gateway errors lives here:
+
+- `Origin` builds request URLs and refuses links that point anywhere but the
+  configured upstream (scheme, host, port and path prefix), so data read from
+  a payload can never send the gateway elsewhere.
+- `upstream_errors()` wraps each upstream call and maps httpx exceptions to
+  the gateway's error tree, most specific first, like `map_httpcore_exceptions`
+  in httpx.
+- `raise_for_status()` maps non-2xx answers.
+
+Messages name the upstream and what went wrong, never a URL: httpx puts the
+URL into many of its messages, so those are kept only as `__cause__` for logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import SplitResult, unquote, urlsplit
+
+import httpx
+
+from gateway.errors import (
+    NotFound,
+    UpstreamBadResponse,
+    UpstreamRateLimited,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnauthorized,
+    UpstreamUnavailable,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class ForeignLinkError(ValueError):
+    """Raised when a path or link would send a request outside the configured origin."""
+
+
+class Origin:
+    """One configured upstream origin; requests only ever go here.
+
+    Example:
+        >>> origin = Origin("http://127.0.0.1:8101/api")
+        >>> origin.url("work_areas/10/jobs")
+        'http://127.0.0.1:8101/api/work_areas/10/jobs'
+        >>> origin.url("http://127.0.0.1:8101/api/work_areas/10/jobs/3/tasks?deleted")
+        'http://127.0.0.1:8101/api/work_areas/10/jobs/3/tasks?deleted'
+    """
+
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url.strip())
+        if parts.scheme not in DEFAULT_PORTS:
+            raise ValueError(f"upstream URL must be http or https, not {parts.scheme or 'schemeless'}")
+        # Checked before anything is echoed back: a password in the URL must not reach a log.
+        if "@" in parts.netloc:
+            raise ValueError("upstream URL must not contain credentials")
+        if not parts.hostname:
+            raise ValueError(f"upstream URL has no host: {base_url}")
+        if parts.query or parts.fragment:
+            raise ValueError(f"upstream URL must not have a query or fragment: {base_url}")
+        self.scheme = parts.scheme
+        self.host = parts.hostname
+        self.port = _port(parts)
+        self.prefix = parts.path.rstrip("/")
+        if _has_dot_segments(self.prefix):
+            raise ValueError(f"upstream URL path must not contain '.' or '..' segments: {base_url}")
+        self._root = f"{self.scheme}://{parts.netloc.lower()}"
+
+    def __repr__(self) -> str:
+        return f"Origin({self.base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        return self._root + self.prefix
+
+    def url(self, path_or_link: str) -> str:
+        """The absolute URL for a path under the base, or for a same-origin link from a payload.
+
+        Raises:
+            ForeignLinkError: the link names another scheme, host or port, carries
+                credentials, or leaves the base path.
+        """
+        if "#" in path_or_link or "\\" in path_or_link:
+            raise ForeignLinkError("link has a fragment or a backslash")
+        parts = urlsplit(path_or_link)
+        if parts.scheme or parts.netloc or path_or_link.startswith("//"):
+            path = self._same_origin_path(parts)
+        else:
+            # A path relative to the base: "work_areas/10" and "/work_areas/10" both go under the prefix.
+            path = self.prefix + "/" + parts.path.lstrip("/")
+        if _has_dot_segments(path):
+            raise ForeignLinkError("link path has '.' or '..' segments")
+        # Keep the query verbatim: Sequence's "?deleted" is a bare flag that "deleted=" would not match.
+        query = "?" + parts.query if parts.query else ""
+        url = self._root + path + query
+        self._check_parsed(url)
+        return url
+
+    def _same_origin_path(self, parts: SplitResult) -> str:
+        if "@" in parts.netloc:
+            raise ForeignLinkError("link carries credentials")
+        try:
+            port = _port(parts)
+        except ValueError:
+            raise ForeignLinkError("link has an invalid port") from None
+        if (parts.scheme, parts.hostname, port) != (self.scheme, self.host, self.port):
+            raise ForeignLinkError("link points to another origin")
+        if not (parts.path == self.prefix or parts.path.startswith(self.prefix + "/")):
+            raise ForeignLinkError("link leaves the upstream's base path")
+        return parts.path
+
+    def _check_parsed(self, url: str) -> None:
+        # Defence in depth against parser differentials: httpx, which sends the
+        # request, must read the same origin out of the URL we built.
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL:
+            raise ForeignLinkError("link is not a valid URL") from None
+        port = parsed.port or DEFAULT_PORTS[parsed.scheme]
+        if (parsed.scheme, parsed.host, port) != (self.scheme, self.host, self.port):
+            raise ForeignLinkError("link points to another origin")
+
+
+def _port(parts: SplitResult) -> int:
+    return parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
+
+
+def _has_dot_segments(path: str) -> bool:
+    # Decoded, because some servers resolve "%2e%2e" as "..".
+    return any(unquote(segment) in {".", ".."} for segment in path.split("/"))
+
+
+@contextlib.contextmanager
+def upstream_errors(upstream: str) -> Iterator[None]:
+    """Map httpx exceptions raised inside the block to gateway errors for `upstream`."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise UpstreamTimeout(upstream, f"{upstream} did not answer in time") from exc
+    except httpx.TransportError as exc:
+        raise UpstreamUnavailable(upstream, f"{upstream} could not be reached") from exc
+    except (httpx.DecodingError, httpx.TooManyRedirects) as exc:
+        # The answer arrived but cannot be used: a body with a broken encoding, or a redirect loop.
+        raise UpstreamBadResponse(upstream, f"{upstream} sent an answer that could not be read") from exc
+    except httpx.HTTPError as exc:
+        raise UpstreamUnavailable(upstream, f"{upstream} could not be reached") from exc
+
+
+def raise_for_status(
+    upstream: str,
+    response: httpx.Response,
+    *,
+    error_messages: Callable[[bytes, str | None], list[str]],
+) -> None:
+    """Return on 2xx; otherwise raise the gateway error for the status.
+
+    `error_messages(body, content_type)` extracts the upstream's own validation
+    messages from a 4xx body; they reach the client in `UpstreamRejected`.
+    """
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    raise _status_error(upstream, response, error_messages)
+
+
+def _status_error(
+    upstream: str,
+    response: httpx.Response,
+    error_messages: Callable[[bytes, str | None], list[str]],
+) -> Exception:
+    status = response.status_code
+    if status == 404:
+        return NotFound(f"{upstream}: not found")
+    if status in (401, 403):
+        return UpstreamUnauthorized(upstream, f"{upstream} refused the gateway's credentials ({status})")
+    if status == 429:
+        return UpstreamRateLimited(
+            upstream, f"{upstream} rate limit reached", retry_after=retry_after_seconds(response.headers)
+        )
+    if status == 408:
+        return UpstreamTimeout(upstream, f"{upstream} did not answer in time")
+    if status == 422:
+        return UpstreamRejected(upstream, _messages(upstream, response, error_messages))
+    if 400 <= status < 500:
+        # The gateway sent something the upstream would not take; most often a client's argument.
+        messages = _messages(upstream, response, error_messages)
+        return UpstreamRejected(upstream, messages or [f"{upstream} answered {status}"])
+    if 500 <= status < 600:
+        return UpstreamUnavailable(upstream, f"{upstream} answered {status}")
+    return UpstreamBadResponse(upstream, f"{upstream} answered {status} unexpectedly")
+
+
+def _messages(
+    upstream: str,
+    response: httpx.Response,
+    error_messages: Callable[[bytes, str | None], list[str]],
+) -> list[str]:
+    try:
+        return list(error_messages(response.content, response.headers.get("content-type")))
+    except Exception:
+        # An unreadable error body must not turn a rejection into an internal error.
+        logger.warning(
+            "could not read the error messages of a %s answer from %s", response.status_code, upstream, exc_info=True
+        )
+        return []
+
+
+def retry_after_seconds(headers: httpx.Headers, *, now: datetime | None = None) -> float | None:
+    """Seconds until the upstream accepts requests again, from `Ratelimit-Reset` or `Retry-After`.
+
+    `Ratelimit-Reset` (Sequence) is delta seconds; `Retry-After` is delta
+    seconds or an HTTP-date. None when neither header is usable.
+    """
+    reset = _delta_seconds(headers.get("ratelimit-reset"))
+    if reset is not None:
+        return reset
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    delta = _delta_seconds(value)
+    if delta is not None:
+        return delta
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _delta_seconds(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+__all__ = [
+    "ForeignLinkError",
+    "Origin",
+    "raise_for_status",
+    "retry_after_seconds",
+    "upstream_errors",
+]

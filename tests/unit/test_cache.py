@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from gateway.errors import UpstreamUnavailable
+from gateway.upstreams.cache import CacheKey, CacheStats, ResponseCache
+
+JOB = CacheKey("cred-a", "GET", "http://127.0.0.1:8101/api/work_areas/10/jobs/3")
+OTHER_JOB = CacheKey("cred-a", "GET", "http://127.0.0.1:8101/api/work_areas/10/jobs/4")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Upstream:
+    """A fetch that counts its calls; `gate` holds every call until it is set."""
+
+    def __init__(self, value: Any = "job 3", *, error: Exception | None = None) -> None:
+        self.value = value
+        self.error = error
+        self.calls = 0
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def fetch(self) -> Any:
+        self.calls += 1
+        await self.gate.wait()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def run(coroutine: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(coroutine())
+
+
+def test_a_live_entry_is_returned_without_fetching() -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        upstream = Upstream()
+        assert await cache.get_or_fetch(JOB, upstream.fetch, ttl=30) == "job 3"
+        assert await cache.get_or_fetch(JOB, upstream.fetch, ttl=30) == "job 3"
+        assert upstream.calls == 1
+        assert cache.stats == CacheStats(hits=1, misses=1)
+
+    run(scenario)
+
+
+def test_an_entry_expires_after_its_ttl() -> None:
+    async def scenario() -> None:
+        clock = FakeClock()
+        cache = ResponseCache(clock=clock)
+        upstream = Upstream()
+        await cache.get_or_fetch(JOB, upstream.fetch, ttl=30)
+        clock.now += 29.9
+        assert cache.peek(JOB) == "job 3"
+        clock.now += 0.1
+        assert cache.peek(JOB) is None
+        await cache.get_or_fetch(JOB, upstream.fetch, ttl=30)
+        assert upstream.calls == 2
+
+    run(scenario)
+
+
+def test_the_ttl_may_depend_on_the_value() -> None:
+    async def scenario() -> None:
+        clock = FakeClock()
+        cache = ResponseCache(clock=clock)
+
+        def ttl(order: dict[str, Any]) -> float:
+            return 5 if order["running"] else 300
+
+        running, finished = CacheKey("c", "POST", "orders", b"1"), CacheKey("c", "POST", "orders", b"2")
+        await cache.get_or_fetch(running, Upstream({"running": True}).fetch, ttl)
+        await cache.get_or_fetch(finished, Upstream({"running": False}).fetch, ttl)
+        clock.now += 10
+        assert cache.peek(running) is None
+        assert cache.peek(finished) == {"running": False}
+
+    run(scenario)
+
+
+def test_a_ttl_of_zero_or_less_stores_nothing() -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        upstream = Upstream()
+        await cache.get_or_fetch(JOB, upstream.fetch, ttl=0)
+        await cache.get_or_fetch(JOB, upstream.fetch, ttl=lambda value: -1)
+        assert upstream.calls == 2
+        assert len(cache) == 0
+
+    run(scenario)
+
+
+def test_ten_concurrent_identical_calls_share_one_fetch() -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        upstream = Upstream()
+        upstream.gate.clear()
+        callers = [asyncio.create_task(cache.get_or_fetch(JOB, upstream.fetch, ttl=30)) for _ in range(10)]
+        await asyncio.sleep(0)
+        upstream.gate.set()
+        assert await asyncio.gather(*callers) == ["job 3"] * 10
+        assert upstream.calls == 1
+        assert cache.stats == CacheStats(misses=1, shared=9)
+
+    run(scenario)
+
+
+def test_a_concurrent_failure_reaches_every_caller_and_is_not_cached() -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        error = UpstreamUnavailable("sequence", "sequence answered 503")
+        failing = Upstream(error=error)
+        failing.gate.clear()
+        callers = [asyncio.create_task(cache.get_or_fetch(JOB, failing.fetch, ttl=30)) for _ in range(3)]
+        await asyncio.sleep(0)
+        failing.gate.set()
+        results = await asyncio.gather(*callers, return_exceptions=True)
+        assert results == [error, error, error]
+        assert failing.calls == 1
+        assert cache.peek(JOB) is None
+        assert await cache.get_or_fetch(JOB, Upstream().fetch, ttl=30) == "job 3"
+
+    run(scenario)
+
+
+def test_a_cancelled_waiter_does_not_cancel_the_fetch_for_the_others() -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        upstream = Upstream()
+        upstream.gate.clear()
+        first = asyncio.create_task(cache.get_or_fetch(JOB, upstream.fetch, ttl=30))  # starts the fetch
+        second = asyncio.create_task(cache.get_or_fetch(JOB, upstream.fetch, ttl=30))
+        await asyncio.sleep(0)
+        first.cancel()
+        await asyncio.sleep(0)
+        upstream.gate.set()
+        assert await second == "job 3"
+        assert first.cancelled()
+        assert upstream.calls == 1
+        assert cache.peek(JOB) == "job 3"
+
+    run(scenario)
+
+
+def test_a_failure_nobody_waits_for_is_not_logged_as_never_retrieved(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        failing = Upstream(error=UpstreamUnavailable("sequence", "sequence could not be reached"))
+        failing.gate.clear()
+        waiter = asyncio.create_task(cache.get_or_fetch(JOB, failing.fetch, ttl=30))
+        await asyncio.sleep(0)
+        waiter.cancel()
+        await asyncio.sleep(0)
+        failing.gate.set()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert failing.calls == 1
+
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        run(scenario)
+        gc.collect()  # "never retrieved" is logged when the task is collected
+    assert "never retrieved" not in caplog.text
+
+
+def test_different_credentials_never_share_entries_or_fetches() -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        alice = Upstream("alice's job")
+        bob = Upstream("bob's job")
+        alice.gate.clear()
+        key_a = CacheKey("cred-a", "GET", JOB.url)
+        key_b = CacheKey("cred-b", "GET", JOB.url)
+        pending = asyncio.create_task(cache.get_or_fetch(key_a, alice.fetch, ttl=30))
+        await asyncio.sleep(0)
+        assert await cache.get_or_fetch(key_b, bob.fetch, ttl=30) == "bob's job"
+        alice.gate.set()
+        assert await pending == "alice's job"
+        assert (alice.calls, bob.calls) == (1, 1)
+        assert cache.peek(key_a) == "alice's job"
+
+    run(scenario)
+
+
+def test_keys_differ_by_method_and_body() -> None:
+    assert CacheKey("c", "POST", "u", b"[1]") != CacheKey("c", "POST", "u", b"[2]")
+    assert CacheKey("c", "GET", "u") != CacheKey("c", "POST", "u")
+    assert CacheKey("c", "GET", "u") == CacheKey("c", "GET", "u", b"")
+
+
+def test_invalidate_drops_the_entries_matching_the_predicate() -> None:
+    cache = ResponseCache()
+    work_area_11 = CacheKey("cred-a", "GET", "http://127.0.0.1:8101/api/work_areas/11/jobs")
+    for key in (JOB, OTHER_JOB, work_area_11):
+        cache.put(key, key.url, ttl=30)
+    assert cache.invalidate(lambda key: "/work_areas/10/" in key.url) == 2
+    assert cache.peek(JOB) is None
+    assert cache.peek(OTHER_JOB) is None
+    assert cache.peek(work_area_11) == work_area_11.url
+
+
+def test_invalidate_keeps_a_fetch_in_flight_from_storing_a_stale_value() -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        before_write = Upstream("before the write")
+        before_write.gate.clear()
+        pending = asyncio.create_task(cache.get_or_fetch(JOB, before_write.fetch, ttl=30))
+        await asyncio.sleep(0)
+        cache.invalidate(lambda key: key == JOB)
+        after_write = Upstream("after the write")
+        assert await cache.get_or_fetch(JOB, after_write.fetch, ttl=30) == "after the write"
+        before_write.gate.set()
+        assert await pending == "before the write"
+        assert cache.peek(JOB) == "after the write"
+
+    run(scenario)
+
+
+def test_put_primes_an_entry_that_get_or_fetch_then_hits() -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        cache.put(JOB, "job 3 from the list page", ttl=30)
+        upstream = Upstream()
+        assert await cache.get_or_fetch(JOB, upstream.fetch, ttl=30) == "job 3 from the list page"
+        assert upstream.calls == 0
+
+    run(scenario)
+
+
+def test_clear_drops_everything() -> None:
+    cache = ResponseCache()
+    cache.put(JOB, 1, ttl=30)
+    cache.put(OTHER_JOB, 2, ttl=30)
+    cache.clear()
+    assert len(cache) == 0
+    assert cache.peek(JOB) is None
+
+
+def test_the_cache_holds_at_most_maxsize_entries_evicting_the_least_recently_used() -> None:
+    cache = ResponseCache(maxsize=3)
+    keys = [CacheKey("c", "GET", f"jobs/{n}") for n in range(4)]
+    for key in keys[:3]:
+        cache.put(key, key.url, ttl=30)
+    assert cache.peek(keys[0]) == "jobs/0"  # now the most recently used
+    cache.put(keys[3], "jobs/3", ttl=30)
+    assert len(cache) == 3
+    assert cache.peek(keys[1]) is None
+    assert [cache.peek(key) for key in (keys[0], keys[2], keys[3])] == ["jobs/0", "jobs/2", "jobs/3"]
+    assert cache.stats.evictions == 1
+
+
+def test_expired_entries_make_room_before_live_ones_are_evicted() -> None:
+    clock = FakeClock()
+    cache = ResponseCache(maxsize=2, clock=clock)
+    short, long, new = (CacheKey("c", "GET", name) for name in ("short", "long", "new"))
+    cache.put(long, "long", ttl=300)
+    cache.put(short, "short", ttl=5)
+    clock.now += 10
+    cache.put(new, "new", ttl=300)
+    assert cache.peek(long) == "long"
+    assert cache.stats.evictions == 0
