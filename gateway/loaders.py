@@ -1,0 +1,100 @@
+"""Per-request DataLoaders: each upstream resource is fetched at most once per
+GraphQL request, and order statuses in one call per portal.
+
+Built fresh for every request (in the GraphQL context) so nothing outlives
+it; the app-level response cache is what spans requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NamedTuple, TypeVar
+
+from aiodataloader import DataLoader
+
+from gateway.upstreams.gofilex.records import GofilexJobRecord, OrderStatusRecord
+from gateway.upstreams.registry import Upstreams
+from gateway.upstreams.sequence.records import ChildRecord, JobRecord
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class JobKey(NamedTuple):
+    work_area_id: str
+    job_id: str
+    deleted: bool = False
+
+
+class ChildrenKey(NamedTuple):
+    work_area_id: str
+    job_id: str
+    deleted: bool
+    kind: str
+
+
+class OrderKey(NamedTuple):
+    portal: str
+    order_id: str
+
+
+async def _each(keys: Sequence[K], load: Callable[[K], Awaitable[V]]) -> list[V | BaseException]:
+    """Load keys concurrently; a failure stays with its own key."""
+    results = await asyncio.gather(*(load(key) for key in keys), return_exceptions=True)
+    return list(results)
+
+
+class Loaders:
+    def __init__(self, upstreams: Upstreams, *, gofilex_batch_size: int = 100) -> None:
+        self.upstreams = upstreams
+        self.batch_size = gofilex_batch_size
+        self.job: DataLoader[JobKey, JobRecord] = DataLoader(self._load_jobs)
+        self.children: DataLoader[ChildrenKey, tuple[ChildRecord, ...]] = DataLoader(self._load_children)
+        self.order_status: DataLoader[OrderKey, OrderStatusRecord | None] = DataLoader(self._load_statuses)
+        self.order_jobs: DataLoader[OrderKey, tuple[GofilexJobRecord, ...]] = DataLoader(self._load_order_jobs)
+
+    def prime_jobs(self, jobs: Sequence[JobRecord]) -> None:
+        """A job that came in a page is not fetched again by id."""
+        for job in jobs:
+            self.job.prime(JobKey(job.work_area_id, job.job_id, job.deleted), job)
+
+    async def _load_jobs(self, keys: Sequence[JobKey]) -> list[Any]:
+        sequence = self.upstreams.sequence
+        return await _each(keys, lambda key: sequence.job(key.work_area_id, key.job_id, deleted=key.deleted))
+
+    async def _load_children(self, keys: Sequence[ChildrenKey]) -> list[Any]:
+        sequence = self.upstreams.sequence
+        return await _each(
+            keys,
+            lambda key: sequence.children(key.work_area_id, key.job_id, key.kind, deleted=key.deleted),  # type: ignore[arg-type]
+        )
+
+    async def _load_statuses(self, keys: Sequence[OrderKey]) -> list[Any]:
+        """One orders/status call per portal (per chunk of `batch_size` ids)."""
+        by_portal: dict[str, list[str]] = defaultdict(list)
+        for key in keys:
+            by_portal[key.portal].append(key.order_id)
+
+        async def portal_statuses(portal: str, order_ids: list[str]) -> dict[str, OrderStatusRecord]:
+            client = self.upstreams.gofilex(portal)
+            chunks = [order_ids[i : i + self.batch_size] for i in range(0, len(order_ids), self.batch_size)]
+            found: dict[str, OrderStatusRecord] = {}
+            for part in await asyncio.gather(*(client.order_statuses(chunk) for chunk in chunks)):
+                found.update(part)
+            return found
+
+        portals = list(by_portal)
+        answers = await asyncio.gather(
+            *(portal_statuses(portal, by_portal[portal]) for portal in portals), return_exceptions=True
+        )
+        per_portal = dict(zip(portals, answers, strict=True))
+        results: list[Any] = []
+        for key in keys:
+            answer = per_portal[key.portal]
+            results.append(answer if isinstance(answer, BaseException) else answer.get(key.order_id))
+        return results
+
+    async def _load_order_jobs(self, keys: Sequence[OrderKey]) -> list[Any]:
+        return await _each(keys, lambda key: self.upstreams.gofilex(key.portal).jobs(key.order_id))

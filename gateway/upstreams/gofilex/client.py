@@ -1,0 +1,112 @@
+"""Reads from one Gofilex portal: JSON POSTs with a bearer token, cached.
+
+Every documented call is a POST, reads included; these two are safe reads,
+so they are cached like GETs. An order's cache lifetime depends on whether
+it is finished: a finished order changes no more, a running one does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+
+import httpx
+
+from gateway.config import CacheSettings, PortalSettings
+from gateway.errors import UpstreamBadResponse
+from gateway.upstreams.cache import CacheKey, ResponseCache
+from gateway.upstreams.gofilex import parse
+from gateway.upstreams.gofilex.records import GofilexJobRecord, OrderStatusRecord
+from gateway.upstreams.http import Origin, raise_for_status, upstream_errors
+
+STATUS_PATH = "api/publication/v1/orders/status"
+JOBS_PATH = "api/publication/v1/jobs/by/order"
+# Order and job states after which nothing changes any more. Only `queued`
+# (orders) and `completed`/`failed` (jobs) are documented; the others are the
+# simulator's inferred vocabulary, and unknown states count as unfinished.
+FINISHED_ORDER_STATES = frozenset({"completed", "failed", "cancelled", "canceled", "cleaned"})
+FINISHED_JOB_STATES = frozenset({"completed", "failed", "cancelled", "canceled", "rejected"})
+
+
+class GofilexClient:
+    def __init__(
+        self, settings: PortalSettings, http: httpx.AsyncClient, cache: ResponseCache, ttls: CacheSettings
+    ) -> None:
+        self.portal = settings.portal
+        self.upstream = f"gofilex:{settings.portal}"
+        self.origin = Origin(settings.url)
+        self.http = http
+        self.cache = cache
+        self.ttls = ttls
+        self.headers = {"Authorization": f"Bearer {settings.token}", "Accept": "application/json"}
+        self.credential = hashlib.sha256(f"{settings.url}\0{settings.token}".encode()).hexdigest()
+
+    def status_key(self, order_id: str) -> CacheKey:
+        # One entry per order, whatever batch brought it, so a later batch
+        # asks only for the orders nobody has yet.
+        return CacheKey(self.credential, "POST", self.origin.url(STATUS_PATH), order_id.encode())
+
+    async def order_statuses(self, order_ids: Sequence[str]) -> dict[str, OrderStatusRecord]:
+        """Statuses of the given orders in one call (fewer for cached ones); unknown orders are absent."""
+        found: dict[str, OrderStatusRecord] = {}
+        missing = []
+        for order_id in dict.fromkeys(order_ids):
+            cached = self.cache.peek(self.status_key(order_id))
+            if cached is not None:
+                found[order_id] = cached
+            else:
+                missing.append(order_id)
+        if not missing:
+            return found
+        body = json.dumps({"orderIds": missing}).encode()
+        key = CacheKey(self.credential, "POST", self.origin.url(STATUS_PATH), body)
+
+        async def fetch() -> tuple[OrderStatusRecord, ...]:
+            response = await self._post(STATUS_PATH, body)
+            try:
+                return parse.parse_order_statuses(response.content, self.portal)
+            except parse.PayloadError as exc:
+                raise UpstreamBadResponse(self.upstream, f"{self.upstream} sent an unexpected body: {exc}") from exc
+
+        # The batch itself is only shared while in flight; its orders are cached one by one.
+        statuses = await self.cache.get_or_fetch(key, fetch, 0)
+        for status in statuses:
+            self.cache.put(self.status_key(status.order_id), status, self._order_ttl(status))
+            found[status.order_id] = status
+        return found
+
+    async def jobs(self, order_id: str) -> tuple[GofilexJobRecord, ...]:
+        """The jobs of an order; () for a cleaned order."""
+        body = json.dumps({"orderId": order_id}).encode()
+        key = CacheKey(self.credential, "POST", self.origin.url(JOBS_PATH), body)
+
+        async def fetch() -> tuple[GofilexJobRecord, ...]:
+            response = await self._post(JOBS_PATH, body)
+            try:
+                return parse.parse_jobs(response.content, self.portal, order_id)
+            except parse.PayloadError as exc:
+                raise UpstreamBadResponse(self.upstream, f"{self.upstream} sent an unexpected body: {exc}") from exc
+
+        return await self.cache.get_or_fetch(key, fetch, self._jobs_ttl)
+
+    def _order_ttl(self, status: OrderStatusRecord) -> float:
+        finished = status.state in FINISHED_ORDER_STATES
+        return self.ttls.gofilex_finished_ttl if finished else self.ttls.gofilex_running_ttl
+
+    def _jobs_ttl(self, jobs: Iterable[GofilexJobRecord]) -> float:
+        finished = all(job.state in FINISHED_JOB_STATES and not job.running for job in jobs)
+        return self.ttls.gofilex_finished_ttl if finished else self.ttls.gofilex_running_ttl
+
+    async def _post(self, path: str, body: bytes) -> httpx.Response:
+        with upstream_errors(self.upstream):
+            response = await self.http.post(
+                self.origin.url(path), content=body, headers={**self.headers, "Content-Type": "application/json"}
+            )
+        raise_for_status(self.upstream, response, error_messages=_error_messages)
+        return response
+
+
+def _error_messages(body: bytes, media_type: str | None) -> list[str]:
+    message = parse.error_message(body)
+    return [message] if message else []

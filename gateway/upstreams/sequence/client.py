@@ -1,0 +1,138 @@
+"""Reads from Sequence: JSON through `Accept`, digest authentication, cached.
+
+URLs are built from ids under the configured origin, following the paths
+the Job page documents; links in payloads are data (ids are read from them)
+and are never requested. Every read goes through the response cache, which
+also shares identical in-flight reads between client requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
+
+import httpx
+
+from gateway.config import SequenceSettings
+from gateway.errors import BadUserInput, UpstreamBadResponse
+from gateway.upstreams.cache import CacheKey, ResponseCache
+from gateway.upstreams.http import Origin, raise_for_status, upstream_errors
+from gateway.upstreams.sequence import parse
+from gateway.upstreams.sequence.records import (
+    ChildRecord,
+    JobPage,
+    JobRecord,
+    WorkAreaRecord,
+)
+
+UPSTREAM = "sequence"
+JSON = {"Accept": "application/json"}
+MAX_PER_PAGE = 200
+
+R = TypeVar("R")
+
+
+class SequenceClient:
+    def __init__(
+        self, settings: SequenceSettings, http: httpx.AsyncClient, cache: ResponseCache, *, ttl: float
+    ) -> None:
+        self.origin = Origin(settings.url)
+        self.http = http
+        self.cache = cache
+        self.ttl = ttl
+        self.auth = httpx.DigestAuth(settings.username, settings.password)
+        # Cache keys name the credential without holding the secret.
+        self.credential = hashlib.sha256(
+            f"{settings.url}\0{settings.username}\0{settings.password}".encode()
+        ).hexdigest()
+        # Until one request has met the digest challenge, requests go one at a
+        # time: a cold burst would otherwise pay one 401 round trip each.
+        self._challenge_met = False
+        self._challenge_lock = asyncio.Lock()
+
+    # paths ------------------------------------------------------------------
+    @staticmethod
+    def job_path(work_area_id: str, job_id: str, *, deleted: bool = False) -> str:
+        return f"work_areas/{work_area_id}/jobs/{job_id}" + ("?deleted" if deleted else "")
+
+    @staticmethod
+    def children_path(work_area_id: str, job_id: str, kind: str, *, deleted: bool = False) -> str:
+        return f"work_areas/{work_area_id}/jobs/{job_id}/{kind}" + ("?deleted" if deleted else "")
+
+    def key(self, path: str) -> CacheKey:
+        return CacheKey(self.credential, "GET", self.origin.url(path))
+
+    # reads ------------------------------------------------------------------
+    async def work_areas(self) -> tuple[WorkAreaRecord, ...]:
+        return await self._read("work_areas", parse.parse_work_areas)
+
+    async def work_area(self, work_area_id: str) -> WorkAreaRecord:
+        return await self._read(f"work_areas/{_segment(work_area_id)}", parse.parse_work_area)
+
+    async def job(self, work_area_id: str, job_id: str, *, deleted: bool = False) -> JobRecord:
+        path = self.job_path(_segment(work_area_id), _segment(job_id), deleted=deleted)
+        return await self._read(path, parse.parse_job)
+
+    async def job_page(
+        self, work_area_id: str, *, page: int, per_page: int, filter_name: str | None = None, deleted: bool = False
+    ) -> JobPage:
+        """One page of a work area's jobs; each job is cached as if read by id."""
+        query = f"pagination=true&page={page}&per_page={per_page}"
+        if filter_name:
+            query += f"&filter={filter_name}"
+        if deleted:
+            query += "&deleted"
+        result = await self._read(f"work_areas/{_segment(work_area_id)}/jobs?{query}", parse.parse_job_page)
+        for job in result.jobs:
+            self.cache.put(self.key(self.job_path(job.work_area_id, job.job_id, deleted=job.deleted)), job, self.ttl)
+        return result
+
+    async def children(
+        self, work_area_id: str, job_id: str, kind: parse.Kind, *, deleted: bool = False
+    ) -> tuple[ChildRecord, ...]:
+        path = self.children_path(_segment(work_area_id), _segment(job_id), kind, deleted=deleted)
+        return await self._read(path, lambda body, media_type: parse.parse_children(kind, body, media_type))
+
+    async def child(
+        self, work_area_id: str, job_id: str, kind: parse.Kind, child_id: str, *, deleted: bool = False
+    ) -> ChildRecord:
+        base = self.children_path(_segment(work_area_id), _segment(job_id), kind)
+        path = f"{base}/{_segment(child_id)}" + ("?deleted" if deleted else "")
+        return await self._read(path, lambda body, media_type: parse.parse_child(kind, body, media_type))
+
+    # plumbing -------------------------------------------------------------------
+    async def _read(self, path: str, parser: Callable[[bytes, str], R]) -> R:
+        key = self.key(path)
+
+        async def fetch() -> R:
+            response = await self._get(key.url)
+            try:
+                return parser(response.content, response.headers.get("content-type", ""))
+            except parse.PayloadError as exc:
+                raise UpstreamBadResponse(UPSTREAM, f"sequence sent an unexpected body: {exc}") from exc
+
+        return await self.cache.get_or_fetch(key, fetch, self.ttl)
+
+    async def _get(self, url: str) -> httpx.Response:
+        if self._challenge_met:
+            return await self._send(url)
+        async with self._challenge_lock:
+            response = await self._send(url)
+            self._challenge_met = True
+            return response
+
+    async def _send(self, url: str) -> httpx.Response:
+        with upstream_errors(UPSTREAM):
+            response = await self.http.get(url, headers=JSON, auth=self.auth)
+        raise_for_status(UPSTREAM, response, error_messages=parse.error_messages)
+        return response
+
+
+def _segment(value: str) -> str:
+    """An id placed in a path: digits only, as Sequence's ids are, so a
+    client's argument can never change the path."""
+    if not value.isdigit():
+        raise BadUserInput(f"{value!r} is not a Sequence id (digits only)")
+    return value
