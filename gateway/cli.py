@@ -9,6 +9,7 @@ import dataclasses
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from gateway.simulators.faults import FaultSettings
 from gateway.simulators.ratelimit import RateLimitSettings
@@ -89,7 +90,7 @@ def _given(current: RateLimitSettings | FaultSettings, options: dict[str, object
     return dataclasses.replace(current, **{name: value for name, value in options.items() if value is not None})
 
 
-async def _run_simulators(settings: SimulatorSettings, *, banner: str | None = None) -> None:
+async def _run_simulators(settings: SimulatorSettings) -> None:
     from gateway.simulators.apps import build_simulators, environment
 
     sequence_sock = bind(settings.host, settings.sequence_port)
@@ -98,8 +99,6 @@ async def _run_simulators(settings: SimulatorSettings, *, banner: str | None = N
     simulators = build_simulators(settings)
     for key, value in environment(settings, base_url(sequence_sock), base_url(gofilex_sock)).items():
         print(f"{key}={value}")
-    if banner:
-        print(banner, file=sys.stderr)
     sys.stdout.flush()
     await serve_all([Served(simulators.sequence_app, sequence_sock), Served(simulators.gofilex_app, gofilex_sock)])
 
@@ -111,15 +110,71 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    settings = simulator_settings(args, dict(os.environ))
-    banner = (
-        "demo: serving the Sequence and Gofilex simulators with the settings above "
-        "(the GraphQL gateway does not exist yet, so the demo is the simulators alone); Ctrl-C stops."
+async def _run_demo(simulator: SimulatorSettings, environ: dict[str, str]) -> None:
+    from gateway.app import create_app
+    from gateway.config import Settings
+    from gateway.simulators.apps import build_simulators, environment
+
+    sequence_sock = bind(simulator.host, simulator.sequence_port)
+    gofilex_sock = bind(simulator.host, simulator.gofilex_port)
+    upstream_env = environment(simulator, base_url(sequence_sock), base_url(gofilex_sock))
+    # The simulators' settings win over any upstream variables already set:
+    # the demo never talks to a real upstream.
+    settings = Settings.from_env({**environ, **upstream_env})
+    gateway_sock = bind(settings.host, settings.port)
+    print("generating simulator data ...", file=sys.stderr, flush=True)
+    simulators = build_simulators(simulator)
+    url = base_url(gateway_sock)
+    print(f"GraphQL explorer (GraphiQL): {url}/graphql")
+    print(f"Sequence simulator: {upstream_env['SEQUENCE_URL']}  Gofilex simulator: {base_url(gofilex_sock)}")
+    print("Ctrl-C stops.")
+    sys.stdout.flush()
+    await serve_all(
+        [
+            Served(simulators.sequence_app, sequence_sock),
+            Served(simulators.gofilex_app, gofilex_sock),
+            Served(create_app(settings), gateway_sock),
+        ]
     )
+
+
+def _demo(args: argparse.Namespace) -> int:
+    environ = dict(os.environ)
+    if args.port is not None:
+        environ["GATEWAY_PORT"] = str(args.port)
+    simulator = simulator_settings(args, environ)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run_simulators(settings, banner=banner))
+        asyncio.run(_run_demo(simulator, environ))
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from gateway.app import create_app
+    from gateway.config import Settings
+
+    settings = Settings.from_env(os.environ)
+    sock = bind(settings.host, settings.port)
+    print(f"GraphQL: {base_url(sock)}/graphql", file=sys.stderr, flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_all([Served(create_app(settings), sock)]))
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from gateway.schema import schema
+
+    printed = schema.as_str() + "\n"
+    if not args.check:
+        sys.stdout.write(printed)
+        return 0
+    try:
+        saved = Path(args.path).read_text()
+    except FileNotFoundError:
+        saved = ""
+    if saved == printed:
+        return 0
+    print(f"{args.path} differs from the schema; run `gateway export-schema > {args.path}`", file=sys.stderr)
+    return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,9 +185,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _simulator_options(simulate)
     simulate.set_defaults(handler=_simulate)
-    demo = commands.add_parser("demo", help="run everything on loopback with generated data (the embedded default)")
+    demo = commands.add_parser(
+        "demo", help="the embedded default: both simulators and the gateway on loopback; prints the explorer URL"
+    )
+    demo.add_argument("--port", type=int, help="gateway port (GATEWAY_PORT, default 8000; 0 picks a free one)")
     _simulator_options(demo)
     demo.set_defaults(handler=_demo)
+    serve = commands.add_parser("serve", help="serve the gateway against the upstreams named in the environment")
+    serve.set_defaults(handler=_serve)
+    export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    export.add_argument("--check", action="store_true", help="fail when the schema file differs from the schema")
+    export.add_argument("--path", default="schema.graphql", help="the schema file for --check (default schema.graphql)")
+    export.set_defaults(handler=_export_schema)
     return parser
 
 
@@ -142,5 +206,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except (ValueError, OSError) as exc:
-        # Bad settings and busy ports are the user's to fix: say which, no traceback.
+        # Bad settings (ConfigError is a ValueError) and busy ports are the
+        # user's to fix: say which, no traceback.
         parser.exit(2, f"gateway {args.command}: {exc}\n")

@@ -52,9 +52,9 @@ def start(command: str, *args: str) -> tuple[subprocess.Popen[str], dict[str, st
     return process, settings
 
 
-@pytest.fixture(params=["simulate", "demo"])
-def simulated(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    process, settings = start(request.param)
+@pytest.fixture
+def simulated() -> Iterator[dict[str, str]]:
+    process, settings = start("simulate")
     try:
         yield settings
     finally:
@@ -81,6 +81,52 @@ def test_printed_settings_reach_both_simulators(simulated: dict[str, str]) -> No
         )
         assert response.status_code == 200, portal
         assert response.json() == []
+
+
+def test_demo_serves_the_graph_over_both_simulators_and_prints_the_explorer_url() -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "demo",
+            "--port",
+            "0",
+            "--sequence-port",
+            "0",
+            "--gofilex-port",
+            "0",
+            "--jobs",
+            "50",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("GraphQL explorer (GraphiQL): http://127.0.0.1:")
+        url = line.split(": ", 1)[1].strip()
+        page = httpx.get(url, headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        assert "graphiql" in page.text.lower()
+        body = httpx.post(url, json={"query": '{ workArea(workAreaId: "10") { jobs(first: 2) { totalCount } } }'})
+        assert body.json() == {"data": {"workArea": {"jobs": {"totalCount": 50}}}}
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_serve_fails_fast_naming_the_missing_variable() -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SEQUENCE_", "GOFILEX_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 2
+    assert "SEQUENCE_URL is missing" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_bad_option_values_exit_2_naming_the_problem(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,27 @@
+"""What every resolver can reach: the per-request loaders and the app's upstreams."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from strawberry.types import Info as StrawberryInfo
+
+from gateway.loaders import Loaders
+from gateway.upstreams.registry import Upstreams
+
+
+@dataclass
+class Context:
+    upstreams: Upstreams
+    loaders: Loaders
+    request: Any = None
+    response: Any = None
+
+
+Info = StrawberryInfo[Context, None]
+
+
+def context(info: strawberry.Info) -> Context:
+    return info.context  # type: ignore[no-any-return]

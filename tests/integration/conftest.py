@@ -1,0 +1,58 @@
+"""The gateway and both simulators as real HTTP servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.simulators.apps import environment
+from gateway.simulators.server import serve_in_thread
+from tests.conftest import RunningSimulators
+
+
+@dataclass
+class Gateway:
+    url: str
+    running: RunningSimulators
+    client: httpx.Client
+
+    def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.client.post("/graphql", json={"query": query, "variables": variables or {}})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = self.query(query, variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    def reset_stats(self) -> None:
+        for url in (self.running.sequence_url, self.running.gofilex_url):
+            httpx.delete(url + "/_sim/stats").raise_for_status()
+
+    def sequence_stats(self) -> dict[str, Any]:
+        return httpx.get(self.running.sequence_url + "/_sim/stats").json()
+
+    def gofilex_stats(self) -> dict[str, Any]:
+        return httpx.get(self.running.gofilex_url + "/_sim/stats").json()
+
+
+def gateway_settings(running: RunningSimulators, **overrides: str) -> Settings:
+    env = environment(running.settings, running.sequence_url, running.gofilex_url)
+    return Settings.from_env({**env, **overrides})
+
+
+@pytest.fixture
+def gateway(running: RunningSimulators) -> Iterator[Gateway]:
+    """A fresh gateway (cold cache) over the module's simulators."""
+    with (
+        serve_in_thread(create_app(gateway_settings(running))) as url,
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
+        yield Gateway(url, running, client)
