@@ -12,11 +12,15 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
 from gateway.config import Settings
 from gateway.errors import GatewayError
+from gateway.explorer import ASSETS as EXPLORER_ASSETS
+from gateway.explorer import MOUNT as EXPLORER_MOUNT
+from gateway.explorer import explorer_html
 from gateway.loaders import Loaders
 from gateway.schema import schema
 from gateway.schema.context import Context
@@ -51,6 +55,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
             if response.status_code == 200 and errors and all("path" not in error for error in errors):
                 response.status_code = 400
         return response
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return explorer_html()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         upstreams: Upstreams = request.state.upstreams
@@ -118,6 +126,7 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Mount(EXPLORER_MOUNT, StaticFiles(directory=EXPLORER_ASSETS), name="explorer"),
         ],
         lifespan=lifespan,
     )
