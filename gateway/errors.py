@@ -55,11 +55,16 @@ class NotConfigured(GatewayError):
 
 
 class UpstreamError(GatewayError):
-    """Raised when a call to an upstream fails; `upstream` names it ("sequence", "gofilex:EMEA")."""
+    """Raised when a call to an upstream fails; `upstream` names it ("sequence", "gofilex:EMEA").
 
-    def __init__(self, upstream: str, message: str, **extensions: Any) -> None:
+    `retryable` is decided at the boundary, which knows the cause: a safe read
+    may be tried again after a connection error, a timeout, 502, 503 or 504.
+    """
+
+    def __init__(self, upstream: str, message: str, *, retryable: bool = False, **extensions: Any) -> None:
         super().__init__(message, upstream=upstream, **extensions)
         self.upstream = upstream
+        self.retryable = retryable
 
 
 class UpstreamUnauthorized(UpstreamError):

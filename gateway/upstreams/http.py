@@ -145,9 +145,9 @@ def upstream_errors(upstream: str) -> Iterator[None]:
     try:
         yield
     except httpx.TimeoutException as exc:
-        raise UpstreamTimeout(upstream, f"{upstream} did not answer in time") from exc
+        raise UpstreamTimeout(upstream, f"{upstream} did not answer in time", retryable=True) from exc
     except httpx.TransportError as exc:
-        raise UpstreamUnavailable(upstream, f"{upstream} could not be reached") from exc
+        raise UpstreamUnavailable(upstream, f"{upstream} could not be reached", retryable=True) from exc
     except (httpx.DecodingError, httpx.TooManyRedirects) as exc:
         # The answer arrived but cannot be used: a body with a broken encoding, or a redirect loop.
         raise UpstreamBadResponse(upstream, f"{upstream} sent an answer that could not be read") from exc
@@ -187,7 +187,7 @@ def _status_error(
             upstream, f"{upstream} rate limit reached", retry_after=retry_after_seconds(response.headers)
         )
     if status == 408:
-        return UpstreamTimeout(upstream, f"{upstream} did not answer in time")
+        return UpstreamTimeout(upstream, f"{upstream} did not answer in time", retryable=True)
     if status == 422:
         return UpstreamRejected(upstream, _messages(upstream, response, error_messages))
     if 400 <= status < 500:
@@ -195,7 +195,9 @@ def _status_error(
         messages = _messages(upstream, response, error_messages)
         return UpstreamRejected(upstream, messages or [f"{upstream} answered {status}"])
     if 500 <= status < 600:
-        return UpstreamUnavailable(upstream, f"{upstream} answered {status}")
+        # 502/503/504 say a proxy or the service is briefly unable; a 500 is a
+        # fault that the same request would most likely meet again.
+        return UpstreamUnavailable(upstream, f"{upstream} answered {status}", retryable=status in (502, 503, 504))
     return UpstreamBadResponse(upstream, f"{upstream} answered {status} unexpectedly")
 
 

@@ -13,6 +13,7 @@ from gateway.errors import (
     GatewayError,
     NotFound,
     UpstreamBadResponse,
+    UpstreamError,
     UpstreamRateLimited,
     UpstreamRejected,
     UpstreamTimeout,
@@ -317,3 +318,20 @@ def test_origin_refuses_credentials_in_the_base_url_without_echoing_them() -> No
     with pytest.raises(ValueError) as caught:
         Origin(f"http://gateway:{PASSWORD}@127.0.0.1:8101/api")
     assert PASSWORD not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"), [(500, False), (502, True), (503, True), (504, True), (408, True), (404, False)]
+)
+def test_the_boundary_marks_which_failures_a_safe_read_may_retry(status: int, retryable: bool) -> None:
+    response = httpx.Response(status, request=httpx.Request("GET", "http://sequence.test/api"))
+    with pytest.raises(GatewayError) as caught:
+        raise_for_status("sequence", response, error_messages=lambda body, media_type: [])
+    assert getattr(caught.value, "retryable", False) is retryable
+
+
+@pytest.mark.parametrize("error", [httpx.ConnectError("x"), httpx.ReadTimeout("x"), httpx.RemoteProtocolError("x")])
+def test_transport_failures_are_retryable(error: Exception) -> None:
+    with pytest.raises(UpstreamError) as caught, upstream_errors("sequence"):
+        raise error
+    assert caught.value.retryable is True

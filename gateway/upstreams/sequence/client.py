@@ -22,6 +22,7 @@ from gateway.upstreams.http import Origin, raise_for_status, upstream_errors
 from gateway.upstreams.sequence import parse
 from gateway.upstreams.sequence.records import (
     ChildRecord,
+    EventRecord,
     JobPage,
     JobRecord,
     WorkAreaRecord,
@@ -101,6 +102,15 @@ class SequenceClient:
         base = self.children_path(_segment(work_area_id), _segment(job_id), kind)
         path = f"{base}/{_segment(child_id)}" + ("?deleted" if deleted else "")
         return await self._read(path, lambda body, media_type: parse.parse_child(kind, body, media_type))
+
+    async def events(self, newer_than: str | None = None) -> tuple[EventRecord, ...]:
+        """A page of the events feed after `newer_than` (the newest page without it); never cached."""
+        path = "events" + (f"?newer_than={_segment(newer_than)}" if newer_than is not None else "")
+        response = await self._get(self.origin.url(path))
+        try:
+            return parse.parse_events(response.content, response.headers.get("content-type", ""))
+        except parse.PayloadError as exc:
+            raise UpstreamBadResponse(UPSTREAM, f"sequence sent an unexpected body: {exc}") from exc
 
     # plumbing -------------------------------------------------------------------
     async def _read(self, path: str, parser: Callable[[bytes, str], R]) -> R:
