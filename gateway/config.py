@@ -42,6 +42,10 @@ class CacheSettings:
     gofilex_finished_ttl: float = 300.0
     gofilex_running_ttl: float = 5.0
     max_entries: int = 10_000
+    # An entry expired less than this is answered while refreshed in the background.
+    revalidate_within: float = 10.0
+    # An entry expired less than this stands in when its upstream fails.
+    stale_if_error: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,8 @@ class Settings:
                 "GATEWAY_CACHE_GOFILEX_RUNNING_TTL", float, CacheSettings.gofilex_running_ttl
             ),
             max_entries=env.number("GATEWAY_CACHE_MAX_ENTRIES", int, CacheSettings.max_entries, low=1),
+            revalidate_within=env.number("GATEWAY_CACHE_REVALIDATE_WITHIN", float, CacheSettings.revalidate_within),
+            stale_if_error=env.number("GATEWAY_CACHE_STALE_IF_ERROR", float, CacheSettings.stale_if_error),
         )
         return cls(
             host=env.get("GATEWAY_HOST") or cls.host,

@@ -24,6 +24,7 @@ from gateway.schema.sequence import (
     SequenceTask,
     WorkArea,
 )
+from gateway.schema.stale import StaleDataExtension
 
 logger = logging.getLogger("gateway.graphql")
 
@@ -69,6 +70,7 @@ def build_schema() -> strawberry.Schema:
         # caches live at module level in Strawberry, shared across requests.
         extensions=[
             lambda: MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error."),
+            StaleDataExtension,
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
         ],

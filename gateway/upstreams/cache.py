@@ -7,21 +7,80 @@ credential, method, URL and body, so two credentials never share an entry.
 Identical concurrent reads share one upstream call: the first caller starts
 the fetch as its own task and the others await the same task through
 `asyncio.shield`, so a client that disconnects cancels only its own wait.
+
+Entries outlive their freshness by a stale window:
+- stale-while-revalidate: an entry expired less than `revalidate_within`
+  seconds ago is answered at once while one background fetch refreshes it;
+- stale-if-error: when the upstream fails (unavailable, timing out, rate
+  limited, answering garbage), the last good value is answered instead of
+  the error, up to `stale_if_error` seconds after it expired.
+Both are recorded in the request's `stale_notices`, which the GraphQL layer
+reports in the response's extensions. Invalidated entries are dropped
+entirely: an entry known to be outdated is never served, even as stale.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 import cachetools
 
+from gateway.errors import UpstreamError
+
+logger = logging.getLogger(__name__)
+
 T = TypeVar("T")
 
 DEFAULT_MAXSIZE = 10_000
+DEFAULT_REVALIDATE_WITHIN = 10.0
+DEFAULT_STALE_IF_ERROR = 600.0
+
+
+@dataclass(frozen=True)
+class StaleNotice:
+    """One answer served past its freshness, for the client to know."""
+
+    upstream: str
+    age: float  # seconds since the value was fetched
+    reason: str  # "REVALIDATING", or the code of the error that the stale value stands in for
+
+
+# The notices of the GraphQL request being answered (None outside one).
+stale_notices: contextvars.ContextVar[list[StaleNotice] | None] = contextvars.ContextVar("stale_notices", default=None)
+
+
+@contextlib.contextmanager
+def collect_stale_notices() -> Iterator[list[StaleNotice]]:
+    notices: list[StaleNotice] = []
+    token = stale_notices.set(notices)
+    try:
+        yield notices
+    finally:
+        stale_notices.reset(token)
+
+
+def _notice(upstream: str, age: float, reason: str) -> None:
+    notices = stale_notices.get()
+    if notices is not None:
+        notices.append(StaleNotice(upstream, round(age, 1), reason))
+
+
+def serves_stale(error: BaseException) -> bool:
+    """Whether a stale value may stand in for this error: the upstream is unwell
+    or refusing us for now, not saying the request is wrong or the thing gone."""
+    return isinstance(error, UpstreamError) and error.code in (
+        "UPSTREAM_UNAVAILABLE",
+        "UPSTREAM_TIMEOUT",
+        "UPSTREAM_RATE_LIMITED",
+        "UPSTREAM_BAD_RESPONSE",
+    )
 
 
 @dataclass(frozen=True)
@@ -45,11 +104,14 @@ class CacheStats:
     misses: int = 0
     shared: int = 0  # callers that joined a fetch already in flight
     evictions: int = 0  # live entries dropped to respect maxsize
+    stale: int = 0  # answers served past their freshness
 
 
 class _Entry(NamedTuple):
     value: Any
-    ttl: float
+    ttl: float  # seconds the value is fresh
+    stored_at: float
+    keep: float  # seconds the entry is kept in all: ttl plus the stale window
 
 
 class _Entries(cachetools.TLRUCache):
@@ -72,7 +134,7 @@ class _Entries(cachetools.TLRUCache):
 
 
 def _expires(key: CacheKey, entry: _Entry, now: float) -> float:
-    return now + entry.ttl
+    return now + entry.keep
 
 
 class ResponseCache:
@@ -84,8 +146,18 @@ class ResponseCache:
         >>> order = await cache.get_or_fetch(key, fetch_order, ttl=lambda o: 5.0 if o.running else 300.0)
     """
 
-    def __init__(self, *, maxsize: int = DEFAULT_MAXSIZE, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        maxsize: int = DEFAULT_MAXSIZE,
+        revalidate_within: float = DEFAULT_REVALIDATE_WITHIN,
+        stale_if_error: float = DEFAULT_STALE_IF_ERROR,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stats = CacheStats()
+        self.revalidate_within = revalidate_within
+        self.stale_if_error = stale_if_error
+        self.clock = clock
         self._entries = _Entries(maxsize, clock, self._count_eviction)
         self._in_flight: dict[CacheKey, asyncio.Task[Any]] = {}
 
@@ -94,16 +166,42 @@ class ResponseCache:
         key: CacheKey,
         fetch: Callable[[], Awaitable[T]],
         ttl: Callable[[T], float] | float,
+        *,
+        upstream: str = "upstream",
     ) -> T:
-        """The live cached value for `key`, else the result of one shared `fetch()`.
+        """The fresh cached value for `key`, else the result of one shared `fetch()`.
 
-        The value is stored for `ttl` seconds (or `ttl(value)`; zero or less
-        stores nothing). Exceptions reach every waiter and are not cached.
+        The value is fresh for `ttl` seconds (or `ttl(value)`; zero or less
+        stores nothing). Exceptions reach every waiter and are not cached;
+        when the upstream is unwell a stale value stands in (see the module).
         """
         entry = self._entries.get(key)
         if entry is not None:
-            self.stats.hits += 1
+            age = self.clock() - entry.stored_at
+            if age < entry.ttl:
+                self.stats.hits += 1
+                return entry.value
+            if age < entry.ttl + self.revalidate_within:
+                self.stats.stale += 1
+                self._start_fetch(key, fetch, ttl)
+                _notice(upstream, age, "REVALIDATING")
+                return entry.value
+        try:
+            return await self._shared_fetch(key, fetch, ttl)
+        except Exception as error:
+            if entry is None or not serves_stale(error):
+                raise
+            age = self.clock() - entry.stored_at
+            if age >= entry.ttl + self.stale_if_error:
+                raise
+            self.stats.stale += 1
+            logger.warning("serving a %.0f s old %s answer: %s", age, upstream, error)
+            _notice(upstream, age, getattr(error, "code", "UPSTREAM_UNAVAILABLE"))
             return entry.value
+
+    def _start_fetch(
+        self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T], float] | float
+    ) -> asyncio.Task[T]:
         task = self._in_flight.get(key)
         if task is None:
             self.stats.misses += 1
@@ -112,6 +210,14 @@ class ResponseCache:
             # here keeps asyncio from logging "exception was never retrieved".
             task.add_done_callback(_retrieve_outcome)
             self._in_flight[key] = task
+        return task
+
+    async def _shared_fetch(
+        self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T], float] | float
+    ) -> T:
+        task = self._in_flight.get(key)
+        if task is None:
+            task = self._start_fetch(key, fetch, ttl)
         else:
             self.stats.shared += 1
         return await asyncio.shield(task)
@@ -135,14 +241,33 @@ class ResponseCache:
                 del self._in_flight[key]
 
     def peek(self, key: CacheKey) -> Any | None:
-        """The live value for `key`, or None; never fetches."""
+        """The fresh value for `key`, or None; never fetches."""
         entry = self._entries.get(key)
-        return None if entry is None else entry.value
+        if entry is None or self.clock() - entry.stored_at >= entry.ttl:
+            return None
+        return entry.value
+
+    def peek_stale(self, key: CacheKey, error: BaseException) -> tuple[Any, float] | None:
+        """The last good value for `key` that may stand in for `error`, with its age; None when there is none.
+
+        Records nothing: a caller that serves it says so with `note_stale`.
+        """
+        entry = self._entries.get(key)
+        if entry is None or not serves_stale(error):
+            return None
+        age = self.clock() - entry.stored_at
+        return (entry.value, age) if age < entry.ttl + self.stale_if_error else None
+
+    def note_stale(self, upstream: str, age: float, error: BaseException) -> None:
+        """Record that a stale value stood in for `error` in the current request."""
+        self.stats.stale += 1
+        _notice(upstream, age, getattr(error, "code", "UPSTREAM_UNAVAILABLE"))
 
     def put(self, key: CacheKey, value: Any, ttl: float) -> None:
-        """Store `value` for `ttl` seconds (e.g. a job read from a list page); ttl <= 0 stores nothing."""
+        """Store `value`, fresh for `ttl` seconds (e.g. a job read from a list page); ttl <= 0 stores nothing."""
         if ttl > 0:
-            self._entries[key] = _Entry(value, ttl)
+            stale_window = max(self.revalidate_within, self.stale_if_error)
+            self._entries[key] = _Entry(value, ttl, self.clock(), ttl + stale_window)
 
     def invalidate(self, predicate: Callable[[CacheKey], bool]) -> int:
         """Drop the live entries whose key matches, and forget matching fetches in flight.
@@ -176,4 +301,4 @@ def _retrieve_outcome(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
-__all__ = ["CacheKey", "CacheStats", "ResponseCache"]
+__all__ = ["CacheKey", "CacheStats", "ResponseCache", "StaleNotice", "collect_stale_notices", "stale_notices"]

@@ -42,7 +42,11 @@ async def open_upstreams(
 
     `transport` replaces the network in tests (httpx.MockTransport).
     """
-    cache = ResponseCache(maxsize=settings.cache.max_entries)
+    cache = ResponseCache(
+        maxsize=settings.cache.max_entries,
+        revalidate_within=settings.cache.revalidate_within,
+        stale_if_error=settings.cache.stale_if_error,
+    )
     options = {
         "timeout": httpx.Timeout(settings.upstream_timeout),
         "limits": httpx.Limits(max_connections=64, max_keepalive_connections=32),

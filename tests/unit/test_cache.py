@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from gateway.errors import UpstreamUnavailable
-from gateway.upstreams.cache import CacheKey, CacheStats, ResponseCache
+from gateway.errors import NotFound, UpstreamTimeout, UpstreamUnavailable
+from gateway.upstreams.cache import CacheKey, CacheStats, ResponseCache, StaleNotice, collect_stale_notices
 
 JOB = CacheKey("cred-a", "GET", "http://127.0.0.1:8101/api/work_areas/10/jobs/3")
 OTHER_JOB = CacheKey("cred-a", "GET", "http://127.0.0.1:8101/api/work_areas/10/jobs/4")
@@ -60,7 +60,8 @@ def test_a_live_entry_is_returned_without_fetching() -> None:
 def test_an_entry_expires_after_its_ttl() -> None:
     async def scenario() -> None:
         clock = FakeClock()
-        cache = ResponseCache(clock=clock)
+        # Without stale windows: expiry alone.
+        cache = ResponseCache(clock=clock, revalidate_within=0, stale_if_error=0)
         upstream = Upstream()
         await cache.get_or_fetch(JOB, upstream.fetch, ttl=30)
         clock.now += 29.9
@@ -263,7 +264,7 @@ def test_the_cache_holds_at_most_maxsize_entries_evicting_the_least_recently_use
 
 def test_expired_entries_make_room_before_live_ones_are_evicted() -> None:
     clock = FakeClock()
-    cache = ResponseCache(maxsize=2, clock=clock)
+    cache = ResponseCache(maxsize=2, clock=clock, revalidate_within=0, stale_if_error=0)
     short, long, new = (CacheKey("c", "GET", name) for name in ("short", "long", "new"))
     cache.put(long, "long", ttl=300)
     cache.put(short, "short", ttl=5)
@@ -271,3 +272,88 @@ def test_expired_entries_make_room_before_live_ones_are_evicted() -> None:
     cache.put(new, "new", ttl=300)
     assert cache.peek(long) == "long"
     assert cache.stats.evictions == 0
+
+
+def test_a_just_expired_entry_is_served_at_once_and_refreshed_in_the_background() -> None:
+    async def scenario() -> None:
+        clock = FakeClock()
+        cache = ResponseCache(clock=clock, revalidate_within=10, stale_if_error=600)
+        values = iter(["v1", "v2"])
+
+        async def fetch() -> str:
+            return next(values)
+
+        with collect_stale_notices() as notices:
+            assert await cache.get_or_fetch(JOB, fetch, ttl=30, upstream="sequence") == "v1"
+            clock.now += 35
+            assert await cache.get_or_fetch(JOB, fetch, ttl=30, upstream="sequence") == "v1"
+            await asyncio.sleep(0)  # the background refresh runs
+            assert cache.peek(JOB) == "v2"
+        assert notices == [StaleNotice("sequence", 35.0, "REVALIDATING")]
+
+    run(scenario)
+
+
+def test_the_last_good_value_stands_in_when_the_upstream_fails() -> None:
+    async def scenario() -> None:
+        clock = FakeClock()
+        cache = ResponseCache(clock=clock, revalidate_within=10, stale_if_error=600)
+        await cache.get_or_fetch(JOB, Upstream().fetch, ttl=30)
+        clock.now += 100
+
+        async def down() -> str:
+            raise UpstreamUnavailable("sequence", "sequence answered 503", retryable=True)
+
+        with collect_stale_notices() as notices:
+            assert await cache.get_or_fetch(JOB, down, ttl=30, upstream="sequence") == "job 3"
+        assert notices == [StaleNotice("sequence", 100.0, "UPSTREAM_UNAVAILABLE")]
+        assert cache.stats.stale == 1
+
+    run(scenario)
+
+
+def test_stale_values_do_not_stand_in_for_errors_about_the_request() -> None:
+    async def scenario() -> None:
+        clock = FakeClock()
+        cache = ResponseCache(clock=clock)
+        await cache.get_or_fetch(JOB, Upstream().fetch, ttl=30)
+        clock.now += 100
+
+        async def gone() -> str:
+            raise NotFound("sequence: not found")
+
+        with pytest.raises(NotFound):
+            await cache.get_or_fetch(JOB, gone, ttl=30)
+
+    run(scenario)
+
+
+def test_stale_values_expire_after_the_stale_window() -> None:
+    async def scenario() -> None:
+        clock = FakeClock()
+        cache = ResponseCache(clock=clock, revalidate_within=10, stale_if_error=60)
+        await cache.get_or_fetch(JOB, Upstream().fetch, ttl=30)
+        clock.now += 91
+
+        async def down() -> str:
+            raise UpstreamTimeout("sequence", "slow", retryable=True)
+
+        with pytest.raises(UpstreamTimeout):
+            await cache.get_or_fetch(JOB, down, ttl=30)
+
+    run(scenario)
+
+
+def test_invalidated_entries_are_never_served_stale() -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        await cache.get_or_fetch(JOB, Upstream().fetch, ttl=30)
+        cache.invalidate(lambda key: True)
+
+        async def down() -> str:
+            raise UpstreamUnavailable("sequence", "down", retryable=True)
+
+        with pytest.raises(UpstreamUnavailable):
+            await cache.get_or_fetch(JOB, down, ttl=30)
+
+    run(scenario)

@@ -70,7 +70,19 @@ class GofilexClient:
                 raise UpstreamBadResponse(self.upstream, f"{self.upstream} sent an unexpected body: {exc}") from exc
 
         # The batch itself is only shared while in flight; its orders are cached one by one.
-        statuses = await self.cache.get_or_fetch(key, fetch, 0)
+        try:
+            statuses = await self.cache.get_or_fetch(key, fetch, 0, upstream=self.upstream)
+        except Exception as error:
+            # Stand in the last good status of each order while Gofilex is
+            # unwell; without one for every order the error stands.
+            stale = [self.cache.peek_stale(self.status_key(order_id), error) for order_id in missing]
+            if any(item is None for item in stale):
+                raise
+            for order_id, (status, age) in zip(missing, stale, strict=True):  # type: ignore[misc]
+                self.cache.note_stale(self.upstream, age, error)
+                found[order_id] = status
+            return found
+
         for status in statuses:
             self.cache.put(self.status_key(status.order_id), status, self._order_ttl(status))
             found[status.order_id] = status
@@ -88,7 +100,7 @@ class GofilexClient:
             except parse.PayloadError as exc:
                 raise UpstreamBadResponse(self.upstream, f"{self.upstream} sent an unexpected body: {exc}") from exc
 
-        return await self.cache.get_or_fetch(key, fetch, self._jobs_ttl)
+        return await self.cache.get_or_fetch(key, fetch, self._jobs_ttl, upstream=self.upstream)
 
     def _order_ttl(self, status: OrderStatusRecord) -> float:
         finished = status.state in FINISHED_ORDER_STATES

@@ -123,7 +123,7 @@ class SequenceClient:
             except parse.PayloadError as exc:
                 raise UpstreamBadResponse(UPSTREAM, f"sequence sent an unexpected body: {exc}") from exc
 
-        return await self.cache.get_or_fetch(key, fetch, self.ttl)
+        return await self.cache.get_or_fetch(key, fetch, self.ttl, upstream=UPSTREAM)
 
     async def _get(self, url: str) -> httpx.Response:
         if self._challenge_met:

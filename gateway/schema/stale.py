@@ -1,0 +1,36 @@
+"""Tell clients when part of an answer is stale.
+
+The response cache records a notice whenever it answers past an entry's
+freshness (refreshing in the background, or standing in for a failing
+upstream); this extension collects the request's notices and reports them:
+
+    "extensions": {"stale": [{"upstream": "sequence", "ageSeconds": 42.0, "reason": "UPSTREAM_UNAVAILABLE"}]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+
+from gateway.upstreams.cache import StaleNotice, collect_stale_notices
+
+
+class StaleDataExtension(SchemaExtension):
+    notices: list[StaleNotice]
+
+    def on_operation(self) -> Iterator[None]:
+        with collect_stale_notices() as notices:
+            self.notices = notices
+            yield
+
+    def get_results(self) -> dict[str, Any]:
+        notices = getattr(self, "notices", None)
+        if not notices:
+            return {}
+        return {
+            "stale": [
+                {"upstream": notice.upstream, "ageSeconds": notice.age, "reason": notice.reason} for notice in notices
+            ]
+        }
