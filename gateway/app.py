@@ -64,7 +64,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
         upstreams: Upstreams = request.state.upstreams
         settings: Settings = request.state.settings
         loaders = Loaders(upstreams, gofilex_batch_size=settings.gofilex_batch_size)
-        return Context(upstreams=upstreams, loaders=loaders, request=request, response=response)
+        return Context(
+            upstreams=upstreams,
+            loaders=loaders,
+            request=request,
+            response=response,
+            deadline_seconds=settings.protection.request_timeout,
+        )
 
 
 class Readiness:

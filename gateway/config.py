@@ -49,6 +49,30 @@ class CacheSettings:
 
 
 @dataclass(frozen=True)
+class ProtectionSettings:
+    """How the gateway spares its upstreams (issue: protect the upstreams)."""
+
+    # Seconds one GraphQL request may take in all; upstream waits and retries fit inside.
+    request_timeout: float = 20.0
+    # Sequence's documented limit per user, and the share kept in reserve.
+    sequence_limit: int = 150
+    sequence_window: float = 30.0
+    budget_margin: float = 0.1
+    # Gofilex documents no limit; these are the gateway's own manners per portal.
+    gofilex_limit: int = 300
+    gofilex_window: float = 30.0
+    gofilex_concurrency: int = 8
+    # Tries per safe read, the first included.
+    retry_attempts: int = 3
+    breaker_failure_ratio: float = 0.5
+    breaker_open_seconds: float = 15.0
+    # The events poller may take at most this share of Sequence's budget,
+    # and polls no more often than every `events_min_interval` seconds.
+    events_budget_share: float = 0.1
+    events_min_interval: float = 2.0
+
+
+@dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
@@ -56,6 +80,7 @@ class Settings:
     portals: Mapping[str, PortalSettings] = field(default_factory=dict)
     redis_url: str | None = None
     cache: CacheSettings = field(default_factory=CacheSettings)
+    protection: ProtectionSettings = field(default_factory=ProtectionSettings)
     # Seconds for one upstream request (connect, read, write, pool).
     upstream_timeout: float = 10.0
     # Order ids per orders/status call; larger batches are split (inferred:
@@ -97,7 +122,31 @@ class Settings:
             revalidate_within=env.number("GATEWAY_CACHE_REVALIDATE_WITHIN", float, CacheSettings.revalidate_within),
             stale_if_error=env.number("GATEWAY_CACHE_STALE_IF_ERROR", float, CacheSettings.stale_if_error),
         )
+        defaults = ProtectionSettings()
+        protection = ProtectionSettings(
+            request_timeout=env.number("GATEWAY_REQUEST_TIMEOUT", float, defaults.request_timeout, low=0.1),
+            sequence_limit=env.number("SEQUENCE_RATE_LIMIT", int, defaults.sequence_limit, low=1),
+            sequence_window=env.number("SEQUENCE_RATE_WINDOW", float, defaults.sequence_window, low=0.1),
+            budget_margin=env.number("GATEWAY_BUDGET_MARGIN", float, defaults.budget_margin, high=0.9),
+            gofilex_limit=env.number("GATEWAY_GOFILEX_RATE_LIMIT", int, defaults.gofilex_limit, low=1),
+            gofilex_window=env.number("GATEWAY_GOFILEX_RATE_WINDOW", float, defaults.gofilex_window, low=0.1),
+            gofilex_concurrency=env.number("GATEWAY_GOFILEX_CONCURRENCY", int, defaults.gofilex_concurrency, low=1),
+            retry_attempts=env.number("GATEWAY_RETRY_ATTEMPTS", int, defaults.retry_attempts, low=1, high=10),
+            breaker_failure_ratio=env.number(
+                "GATEWAY_BREAKER_FAILURE_RATIO", float, defaults.breaker_failure_ratio, low=0.01, high=1
+            ),
+            breaker_open_seconds=env.number(
+                "GATEWAY_BREAKER_OPEN_SECONDS", float, defaults.breaker_open_seconds, low=0.1
+            ),
+            events_budget_share=env.number(
+                "GATEWAY_EVENTS_BUDGET_SHARE", float, defaults.events_budget_share, low=0.01, high=0.5
+            ),
+            events_min_interval=env.number(
+                "GATEWAY_EVENTS_MIN_INTERVAL", float, defaults.events_min_interval, low=0.05
+            ),
+        )
         return cls(
+            protection=protection,
             host=env.get("GATEWAY_HOST") or cls.host,
             port=env.number("GATEWAY_PORT", int, cls.port, low=0, high=65535),
             sequence=sequence,

@@ -14,6 +14,7 @@ from strawberry.utils.logging import StrawberryLogger
 from gateway.errors import GatewayError
 from gateway.schema.gofilex import GofilexJob, GofilexOrder
 from gateway.schema.query import Query
+from gateway.schema.request_scope import RequestScopeExtension
 from gateway.schema.scalars import SCALARS
 from gateway.schema.sequence import (
     SequenceAsset,
@@ -24,7 +25,6 @@ from gateway.schema.sequence import (
     SequenceTask,
     WorkArea,
 )
-from gateway.schema.stale import StaleDataExtension
 
 logger = logging.getLogger("gateway.graphql")
 
@@ -70,7 +70,7 @@ def build_schema() -> strawberry.Schema:
         # caches live at module level in Strawberry, shared across requests.
         extensions=[
             lambda: MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error."),
-            StaleDataExtension,
+            RequestScopeExtension,
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
         ],

@@ -18,6 +18,10 @@ class Context:
     loaders: Loaders
     request: Any = None
     response: Any = None
+    # The whole operation's time budget (GATEWAY_REQUEST_TIMEOUT).
+    deadline_seconds: float | None = None
+    # Sequence's events for subscriptions; None when the poller is not running.
+    events: Any = None
 
 
 Info = StrawberryInfo[Context, None]

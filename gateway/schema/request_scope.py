@@ -1,4 +1,7 @@
-"""Tell clients when part of an answer is stale.
+"""What spans one GraphQL operation: its deadline, and the stale answers it used.
+
+Every upstream wait, attempt and retry of the operation fits inside its
+deadline (gateway.deadline), set here from the context's `deadline_seconds`.
 
 The response cache records a notice whenever it answers past an entry's
 freshness (refreshing in the background, or standing in for a failing
@@ -14,14 +17,16 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
+from gateway import deadline
 from gateway.upstreams.cache import StaleNotice, collect_stale_notices
 
 
-class StaleDataExtension(SchemaExtension):
+class RequestScopeExtension(SchemaExtension):
     notices: list[StaleNotice]
 
     def on_operation(self) -> Iterator[None]:
-        with collect_stale_notices() as notices:
+        seconds = getattr(self.execution_context.context, "deadline_seconds", None)
+        with deadline.scope(seconds), collect_stale_notices() as notices:
             self.notices = notices
             yield
 
