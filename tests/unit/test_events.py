@@ -1,0 +1,604 @@
+"""Freshness from Sequence's events feed: events, invalidation rules, the hub and the poller."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+import pytest
+import strawberry
+from starlette.applications import Starlette
+from starlette.routing import Route
+from strawberry.schema.config import StrawberryConfig
+
+from gateway.errors import UpstreamRateLimited, UpstreamUnavailable
+from gateway.events import (
+    EventHub,
+    EventPoller,
+    SequenceEvent,
+    SubscriberTooSlow,
+    event_from_record,
+    invalidate_then_publish,
+    invalidates,
+    invalidates_any,
+)
+from gateway.schema import NODE_TYPES
+from gateway.schema.query import Query
+from gateway.schema.scalars import SCALARS
+from gateway.schema.subscription import Subscription
+from gateway.sse import _events as sse_events
+from gateway.sse import create_sse_endpoint
+from gateway.upstreams.cache import CacheKey, ResponseCache
+from gateway.upstreams.sequence.records import EventRecord
+
+BASE = "http://127.0.0.1:8101/api"
+WHEN = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+
+def run(coroutine: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(coroutine())
+
+
+def record(event_id: int | str, event_type: str = "job_updated", link: str | None = None) -> EventRecord:
+    return EventRecord(str(event_id), event_type, WHEN, link, ("name",) if event_type.endswith("updated") else ())
+
+
+def event(work_area_id: str | None = "10", job_id: str | None = "7", event_id: str = "1") -> SequenceEvent:
+    link = None
+    if work_area_id is not None:
+        link = f"{BASE}/work_areas/{work_area_id}" + (f"/jobs/{job_id}" if job_id else "")
+    return event_from_record(record(event_id, link=link))
+
+
+# events ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("event_type", "link", "ids", "subject_kind"),
+    [
+        # a job
+        ("job_updated", f"{BASE}/work_areas/10/jobs/7", ("10", "7", None, None), "job"),
+        # a child of a job
+        ("task_updated", f"{BASE}/work_areas/10/jobs/7/tasks/3", ("10", "7", "tasks", "3"), "task"),
+        ("hook_created", f"{BASE}/work_areas/10/jobs/7/hooks/12", ("10", "7", "hooks", "12"), "hook"),
+        # a deleted job and a child of one, read through the deleted view
+        ("job_deleted", f"{BASE}/work_areas/10/jobs/7?deleted", ("10", "7", None, None), "job"),
+        ("note_deleted", f"{BASE}/work_areas/10/jobs/7/notes/4?deleted", ("10", "7", "notes", "4"), "note"),
+        # a children list
+        ("asset_created", f"{BASE}/work_areas/10/jobs/7/assets", ("10", "7", "assets", None), "asset"),
+        # behind a proxy's path prefix, with a trailing slash
+        ("job_updated", "https://proxy.example/sequence/api/work_areas/10/jobs/7/", ("10", "7", None, None), "job"),
+        # a sub-resource we do not know: still under its job
+        ("attachment_created", f"{BASE}/work_areas/10/jobs/7/attachments/2", ("10", "7", None, None), "attachment"),
+        # a work area
+        ("work_area_updated", f"{BASE}/work_areas/10", ("10", None, None, None), "work_area"),
+        # shapes we do not know, and no link at all
+        ("user_updated", f"{BASE}/users/5", (None, None, None, None), "user"),
+        ("job_updated", f"{BASE}/work_areas/ten/jobs/7", (None, None, None, None), "job"),
+        ("job_updated", None, (None, None, None, None), "job"),
+        ("mystery", f"{BASE}/work_areas/10/jobs/7/tasks/3/extra", (None, None, None, None), None),
+    ],
+)
+def test_event_from_record_reads_ids_from_the_subject_links_path(
+    event_type: str, link: str | None, ids: tuple, subject_kind: str | None
+) -> None:
+    parsed = event_from_record(EventRecord("42", event_type, WHEN, link, ("status", "name")))
+    assert (parsed.work_area_id, parsed.job_id, parsed.kind, parsed.child_id) == ids
+    assert parsed.subject_kind == subject_kind
+    assert (parsed.event_id, parsed.event_type, parsed.timestamp) == ("42", event_type, WHEN)
+    assert (parsed.changes, parsed.subject_link) == (("status", "name"), link)
+
+
+# invalidation ------------------------------------------------------------------------------------
+
+
+def get(path: str, credential: str = "cred-a") -> CacheKey:
+    return CacheKey(credential, "GET", BASE + path)
+
+
+@pytest.mark.parametrize(
+    ("key", "stale"),
+    [
+        # the job, live and deleted
+        (get("/work_areas/10/jobs/7"), True),
+        (get("/work_areas/10/jobs/7?deleted"), True),
+        # its children lists and items, live and deleted
+        (get("/work_areas/10/jobs/7/tasks"), True),
+        (get("/work_areas/10/jobs/7/problems?deleted"), True),
+        (get("/work_areas/10/jobs/7/notes/3"), True),
+        (get("/work_areas/10/jobs/7/assets/5?deleted"), True),
+        # read with another credential
+        (get("/work_areas/10/jobs/7", credential="cred-b"), True),
+        # every job list of the work area: pages, filters, the deleted view
+        (get("/work_areas/10/jobs"), True),
+        (get("/work_areas/10/jobs?pagination=true&page=3&per_page=50&filter=ready"), True),
+        (get("/work_areas/10/jobs?pagination=true&page=1&per_page=200&deleted"), True),
+        # other jobs, including one whose id starts with the same digits
+        (get("/work_areas/10/jobs/70"), False),
+        (get("/work_areas/10/jobs/8"), False),
+        (get("/work_areas/10/jobs/8/tasks"), False),
+        # another work area
+        (get("/work_areas/11/jobs/7"), False),
+        (get("/work_areas/11/jobs?pagination=true&page=1&per_page=50"), False),
+        # the work area itself, the work areas, the feed
+        (get("/work_areas/10"), False),
+        (get("/work_areas"), False),
+        (get("/events?newer_than=3"), False),
+        # writes and Gofilex's POST reads are never touched
+        (CacheKey("cred-a", "POST", BASE + "/work_areas/10/jobs/7", b"{}"), False),
+        (CacheKey("cred-g", "POST", "http://127.0.0.1:8102/api/publication/v1/orders/status", b"[]"), False),
+    ],
+)
+def test_a_job_event_makes_the_job_its_children_and_its_work_areas_lists_stale(key: CacheKey, stale: bool) -> None:
+    assert invalidates(event("10", "7"))(key) is stale
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        f"{BASE}/work_areas/10/jobs/7/tasks/3",  # a child
+        f"{BASE}/work_areas/10/jobs/7?deleted",  # a deleted job
+    ],
+)
+def test_a_child_or_deleted_job_event_invalidates_like_its_job(link: str) -> None:
+    job_event = invalidates(event("10", "7"))
+    other = invalidates(event_from_record(record(2, "task_updated", link)))
+    keys = [get(path) for path in ("/work_areas/10/jobs/7/tasks", "/work_areas/10/jobs", "/work_areas/10/jobs/8")]
+    assert [other(key) for key in keys] == [job_event(key) for key in keys] == [True, True, False]
+
+
+def test_an_event_of_unknown_shape_makes_every_job_list_and_job_stale() -> None:
+    stale = invalidates(event(None, None))
+    assert stale(get("/work_areas/10/jobs/7/tasks"))
+    assert stale(get("/work_areas/11/jobs?pagination=true&page=2&per_page=50"))
+    assert stale(get("/work_areas/12/jobs/1?deleted"))
+    assert not stale(CacheKey("cred-a", "POST", BASE + "/work_areas/10/jobs"))
+    assert not stale(get("/events"))
+
+
+def test_a_work_area_event_makes_that_work_area_stale_and_no_other() -> None:
+    stale = invalidates(event("10", None))
+    assert stale(get("/work_areas/10"))
+    assert stale(get("/work_areas"))
+    assert stale(get("/work_areas/10/jobs/3/notes"))
+    assert not stale(get("/work_areas/11/jobs/3"))
+
+
+def test_a_batch_predicate_is_the_union_of_its_events() -> None:
+    stale = invalidates_any([event("10", "7"), event("11", "2")])
+    assert stale(get("/work_areas/10/jobs/7")) and stale(get("/work_areas/11/jobs/2/tasks"))
+    assert stale(get("/work_areas/11/jobs?page=1"))
+    assert not stale(get("/work_areas/10/jobs/2")) and not stale(get("/work_areas/12/jobs"))
+    assert not invalidates_any([])(get("/work_areas/10/jobs"))
+
+
+def test_invalidate_then_publish_drops_stale_reads_before_subscribers_hear() -> None:
+    cache = ResponseCache()
+    job, other = get("/work_areas/10/jobs/7"), get("/work_areas/10/jobs/8")
+    cache.put(job, "job 7", 60)
+    cache.put(other, "job 8", 60)
+    seen: list[tuple[str, Any]] = []
+
+    class Hub(EventHub):
+        def publish(self, published: SequenceEvent) -> None:
+            seen.append((published.event_id, cache.peek(job)))
+
+    invalidate_then_publish(cache, Hub())([event("10", "7", "1"), event("10", "7", "2")])
+    assert seen == [("1", None), ("2", None)]
+    assert cache.peek(other) == "job 8"
+
+
+# hub -----------------------------------------------------------------------------------------------
+
+
+async def take(events: Any, count: int) -> list[str]:
+    return [(await asyncio.wait_for(anext(events), 1)).event_id for _ in range(count)]
+
+
+def test_hub_filters_a_subscriber_to_its_work_area() -> None:
+    async def scenario() -> None:
+        hub = EventHub()
+        async with hub.subscribe("10") as tens, hub.subscribe() as everything:
+            for published in (event("10", "1", "1"), event("11", "1", "2"), event(None, None, "3"), event("10")):
+                hub.publish(published)
+            assert await take(tens, 2) == ["1", "1"]
+            assert await take(everything, 4) == ["1", "2", "3", "1"]
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(anext(tens), 0.05)
+
+    run(scenario)
+
+
+def test_hub_fans_each_event_out_to_every_subscriber_in_order() -> None:
+    async def scenario() -> None:
+        hub = EventHub()
+
+        async def listen(received: list[str]) -> None:
+            async with hub.subscribe() as events:
+                ready.release()
+                received.extend(await take(events, 3))
+
+        ready = asyncio.Semaphore(0)
+        lists: list[list[str]] = [[] for _ in range(5)]
+        listeners = [asyncio.create_task(listen(received)) for received in lists]
+        for _ in lists:
+            await ready.acquire()
+        assert hub.subscribers == 5
+        for event_id in ("1", "2", "3"):
+            hub.publish(event(event_id=event_id))
+        await asyncio.gather(*listeners)
+        assert lists == [["1", "2", "3"]] * 5
+        assert hub.subscribers == 0
+
+    run(scenario)
+
+
+def test_hub_ends_a_subscriber_that_falls_its_buffer_behind() -> None:
+    async def scenario() -> None:
+        hub = EventHub()
+        async with hub.subscribe(buffer=3) as slow, hub.subscribe(buffer=3) as keeping_up:
+            for event_id in ("1", "2", "3"):
+                hub.publish(event(event_id=event_id))
+            assert await take(keeping_up, 3) == ["1", "2", "3"]
+            hub.publish(event(event_id="4"))  # slow is now four behind
+            assert hub.subscribers == 1
+            with pytest.raises(SubscriberTooSlow) as raised:
+                await anext(slow)
+            assert raised.value.extensions["code"] == "SUBSCRIBER_TOO_SLOW"
+            hub.publish(event(event_id="5"))
+            assert await take(keeping_up, 2) == ["4", "5"]
+
+    run(scenario)
+
+
+def test_hub_forgets_a_subscriber_when_it_leaves() -> None:
+    async def scenario() -> None:
+        hub = EventHub()
+        async with hub.subscribe("10"):
+            assert hub.subscribers == 1
+        assert hub.subscribers == 0
+        hub.publish(event())  # nobody to tell
+
+        with pytest.raises(RuntimeError):
+            async with hub.subscribe():
+                raise RuntimeError("the subscriber failed")
+        assert hub.subscribers == 0
+
+        with pytest.raises(ValueError):
+            async with hub.subscribe(buffer=0):
+                pass
+
+    run(scenario)
+
+
+# poller --------------------------------------------------------------------------------------------
+
+
+class Feed:
+    """Sequence's events feed: oldest first, at most `page_size` a page."""
+
+    def __init__(self, count: int = 0, *, page_size: int = 3) -> None:
+        self.records: list[EventRecord] = []
+        self.page_size = page_size
+        self.calls: list[str | None] = []
+        self.errors: list[Exception] = []
+        self.add(count)
+
+    def add(self, count: int, link: str = f"{BASE}/work_areas/10/jobs/7") -> None:
+        start = len(self.records) + 1
+        self.records += [record(event_id, link=link) for event_id in range(start, start + count)]
+
+    async def fetch(self, newer_than: str | None) -> tuple[EventRecord, ...]:
+        self.calls.append(newer_than)
+        if self.errors:
+            raise self.errors.pop(0)
+        if newer_than is None:
+            return tuple(self.records[-self.page_size :])
+        return tuple(r for r in self.records if int(r.event_id) > int(newer_than))[: self.page_size]
+
+
+class Batches:
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def __call__(self, events: list[SequenceEvent]) -> None:
+        self.batches.append([e.event_id for e in events])
+
+
+def poller_for(feed: Feed, on_events: Any = None, **options: Any) -> EventPoller:
+    return EventPoller(
+        feed.fetch, on_events=on_events or Batches(), interval=lambda: 1.0, page_size=feed.page_size, **options
+    )
+
+
+def test_poller_starts_from_the_newest_event_without_replaying_older_ones() -> None:
+    async def scenario() -> None:
+        feed, batches = Feed(5), Batches()
+        poller = poller_for(feed, batches)
+        await poller.start()
+        try:
+            assert poller.last_event_id == "5"
+            assert feed.calls == [None]
+            assert batches.batches == []
+            feed.add(2)
+            await poller.poll()
+            assert batches.batches == [["6", "7"]]
+            assert poller.last_event_id == "7"
+        finally:
+            await poller.stop()
+
+    run(scenario)
+
+
+def test_poller_over_an_empty_feed_hands_on_the_first_events_from_the_newest_page() -> None:
+    async def scenario() -> None:
+        feed, batches = Feed(0), Batches()
+        poller = poller_for(feed, batches)
+        await poller.poll()
+        assert poller.last_event_id is None
+        feed.add(2)
+        await poller.poll()
+        assert feed.calls == [None, None]
+        assert batches.batches == [["1", "2"]]
+
+    run(scenario)
+
+
+def test_poller_drains_full_pages_and_hands_them_on_in_id_order() -> None:
+    async def scenario() -> None:
+        feed, batches = Feed(1), Batches()
+        poller = poller_for(feed, batches)
+        await poller.poll()
+        feed.add(7)
+        await poller.poll()
+        assert feed.calls == [None, "1", "4", "7"]
+        assert batches.batches == [["2", "3", "4"], ["5", "6", "7"], ["8"]]
+
+        # A page out of order, with an id already seen: ids compare as numbers.
+        async def shuffled(newer_than: str | None) -> tuple[EventRecord, ...]:
+            return (record(10), record(8), record(9), record(11))
+
+        poller.fetch = shuffled
+        poller.page_size = 50
+        await poller.poll()
+        assert batches.batches[-1] == ["9", "10", "11"]
+
+    run(scenario)
+
+
+def test_poller_reads_at_most_max_pages_a_round() -> None:
+    async def scenario() -> None:
+        feed = Feed(1)
+        poller = poller_for(feed, max_pages=2)
+        await poller.poll()
+        feed.add(20)
+        await poller.poll()
+        assert feed.calls == [None, "1", "4"]
+        assert poller.last_event_id == "7"
+        await poller.poll()
+        assert feed.calls[-2:] == ["7", "10"]
+
+    run(scenario)
+
+
+def test_poller_keeps_its_place_across_upstream_errors_and_recovers(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        feed, batches = Feed(2), Batches()
+        poller = poller_for(feed, batches)
+        await poller.poll()
+        first_ok = poller.last_poll_ok
+        assert first_ok is not None and poller.last_error is None
+        feed.add(2)
+        feed.errors = [UpstreamUnavailable("sequence", "sequence is unavailable")] * 2
+        await poller.poll()
+        await poller.poll()
+        assert poller.last_event_id == "2"
+        assert poller.last_error == "UPSTREAM_UNAVAILABLE: sequence is unavailable"
+        assert poller.last_poll_ok == first_ok
+        await poller.poll()
+        assert batches.batches == [["3", "4"]]
+        assert poller.last_error is None and poller.last_poll_ok is not None and poller.last_poll_ok >= first_ok
+
+    with caplog.at_level(logging.WARNING, logger="gateway.events.poller"):
+        run(scenario)
+    # One warning for the outage, not one a round.
+    assert [r.getMessage() for r in caplog.records] == [
+        "polling the Sequence events feed failed, retrying: UPSTREAM_UNAVAILABLE: sequence is unavailable"
+    ]
+
+
+def test_poller_that_cannot_read_the_feed_at_start_learns_the_newest_id_later() -> None:
+    async def scenario() -> None:
+        feed, batches = Feed(4), Batches()
+        feed.errors = [UpstreamUnavailable("sequence", "down")]
+        poller = poller_for(feed, batches)
+        await poller.start()  # does not raise
+        await poller.stop()
+        assert poller.last_event_id is None and poller.last_error is not None
+        await poller.poll()
+        assert poller.last_event_id == "4"
+        assert batches.batches == []
+
+    run(scenario)
+
+
+def test_poller_awaits_an_async_on_events_and_survives_one_that_fails(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        feed = Feed(1)
+        handled: list[list[str]] = []
+
+        async def on_events(events: list[SequenceEvent]) -> None:
+            await asyncio.sleep(0)
+            if events[0].event_id == "2":
+                raise RuntimeError("boom")
+            handled.append([e.event_id for e in events])
+
+        poller = poller_for(feed, on_events)
+        await poller.poll()
+        feed.add(1)
+        await poller.poll()
+        feed.add(1)
+        await poller.poll()
+        assert handled == [["3"]]
+        assert poller.last_event_id == "3"
+
+    with caplog.at_level(logging.ERROR, logger="gateway.events.poller"):
+        run(scenario)
+    assert "handling Sequence events 2..2 failed" in caplog.text
+
+
+def test_poller_asks_interval_before_each_wait_and_stops_cleanly() -> None:
+    async def scenario() -> None:
+        feed = Feed(1)
+        waits: list[float] = []
+        intervals = iter([2.0, 3.0, 4.0, 5.0, 6.0])
+        rounds = asyncio.Event()
+
+        async def sleep(seconds: float) -> None:
+            waits.append(seconds)
+            if len(waits) == 4:
+                rounds.set()
+                await asyncio.Event().wait()  # the poller is stopped while waiting
+            await asyncio.sleep(0)
+
+        poller = EventPoller(
+            feed.fetch, on_events=Batches(), interval=lambda: next(intervals), clock=lambda: 100.0, sleep=sleep
+        )
+        await poller.start()
+        await asyncio.wait_for(rounds.wait(), 1)
+        assert poller.running
+        await poller.stop()
+        assert not poller.running
+        assert waits == [2.0, 3.0, 4.0, 5.0]
+        assert feed.calls == [None, "1", "1", "1"]
+        await poller.stop()  # twice is harmless
+
+    run(scenario)
+
+
+def test_poller_waits_out_the_interval_less_the_time_the_round_took_and_a_rate_limit() -> None:
+    async def scenario() -> None:
+        now = [0.0]
+        waits: list[float] = []
+
+        async def fetch(newer_than: str | None) -> tuple[EventRecord, ...]:
+            now[0] += 0.5  # each round takes half a second
+            if len(waits) == 1:
+                raise UpstreamRateLimited("sequence", "rate limited", retry_after=30.0)
+            return ()
+
+        async def sleep(seconds: float) -> None:
+            waits.append(seconds)
+            if len(waits) == 3:
+                await asyncio.Event().wait()
+            await asyncio.sleep(0)
+
+        poller = EventPoller(fetch, on_events=Batches(), interval=lambda: 2.0, clock=lambda: now[0], sleep=sleep)
+        await poller.start()
+        while len(waits) < 3:
+            await asyncio.sleep(0)
+        await poller.stop()
+        assert waits == [1.5, 30.0, 1.5]
+
+    run(scenario)
+
+
+# the subscription and the SSE endpoint, in process ------------------------------------------------------
+
+
+SCHEMA = strawberry.Schema(
+    query=Query, subscription=Subscription, types=NODE_TYPES, config=StrawberryConfig(scalar_map=SCALARS)
+)
+
+
+class NoEvents:
+    events = None
+
+
+def test_subscription_without_an_event_hub_fails_with_not_configured() -> None:
+    async def scenario() -> None:
+        results = await SCHEMA.subscribe("subscription { sequenceEvents { eventId } }", context_value=NoEvents())
+        result = await anext(results)
+        await results.aclose()
+        assert result.errors and result.errors[0].extensions["code"] == "UPSTREAM_NOT_CONFIGURED"
+
+    run(scenario)
+
+
+def sse_request(method: str, **options: Any) -> httpx.Response:
+    """One request to an SSE endpoint over SCHEMA, whose context has no event hub."""
+
+    async def context(request: Any) -> NoEvents:
+        return NoEvents()
+
+    app = Starlette(routes=[Route("/stream", create_sse_endpoint(SCHEMA, context), methods=["GET", "POST"])])
+    headers = {"Accept": "text/event-stream", **options.pop("headers", {})}
+
+    async def send() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+            return await client.request(method, "/stream", headers=headers, **options)
+
+    return asyncio.run(send())
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"query": "subscription { sequenceEvents { nope } }"}, "Cannot query field 'nope'"),
+        ({"query": "subscription {"}, "Syntax Error"),
+        ({"query": "{ workAreas { workAreaId } }"}, "only subscriptions are served here"),
+        (
+            {"query": "subscription($w: ID!) { sequenceEvents(workAreaId: $w) { eventId } }", "variables": {}},
+            "Variable '$w' has invalid value",
+        ),
+        ({"variables": {}}, "no GraphQL query found"),
+        ({"query": "subscription { sequenceEvents { eventId } }", "variables": [1]}, "variables must be"),
+    ],
+)
+def test_sse_endpoint_answers_400_with_errors_before_streaming(body: dict, message: str) -> None:
+    response = sse_request("POST", json=body)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert message in response.json()["errors"][0]["message"]
+
+
+def test_sse_endpoint_refuses_bad_json_and_clients_that_do_not_accept_event_streams() -> None:
+    bad = sse_request("POST", content=b"{")
+    assert bad.status_code == HTTPStatus.BAD_REQUEST
+    assert bad.json()["errors"][0]["message"] == "the request body is not valid JSON"
+    query = {"query": "subscription { sequenceEvents { eventId } }"}
+    refused = sse_request("POST", json=query, headers={"Accept": "application/json"})
+    assert refused.status_code == HTTPStatus.NOT_ACCEPTABLE
+
+
+def test_sse_endpoint_streams_errors_of_a_running_subscription_then_completes() -> None:
+    response = sse_request("GET", params={"query": "subscription { sequenceEvents { eventId } }"})
+    assert response.status_code == HTTPStatus.OK
+    assert response.headers["content-type"].startswith("text/event-stream")
+    next_event, complete, _ = response.text.split("\n\n")
+    assert next_event.startswith("event: next\ndata: ")
+    assert '"UPSTREAM_NOT_CONFIGURED"' in next_event
+    assert complete == "event: complete\ndata:"
+
+
+def test_sse_stream_sends_keep_alive_comments_while_idle_and_closes_the_subscription_when_left() -> None:
+    async def scenario() -> None:
+        closed = asyncio.Event()
+
+        async def idle_results() -> AsyncGenerator[Any, None]:
+            try:
+                await asyncio.Event().wait()
+                yield None
+            finally:
+                closed.set()
+
+        stream = sse_events(idle_results(), keep_alive=0.01)
+        assert [await anext(stream), await anext(stream)] == [": keep-alive\n\n"] * 2
+        await stream.aclose()  # what the response does when the client goes away
+        assert closed.is_set()
+
+    run(scenario)
