@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
@@ -21,9 +22,11 @@ from gateway.errors import GatewayError
 from gateway.explorer import ASSETS as EXPLORER_ASSETS
 from gateway.explorer import MOUNT as EXPLORER_MOUNT
 from gateway.explorer import explorer_html
+from gateway.freshness import Freshness
 from gateway.loaders import Loaders
 from gateway.schema import schema
 from gateway.schema.context import Context
+from gateway.sse import create_sse_endpoint
 from gateway.upstreams.registry import Upstreams, open_upstreams
 
 # Readiness is probed often; upstream checks are reused this long so probes
@@ -61,20 +64,25 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return explorer_html()
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        upstreams: Upstreams = request.state.upstreams
-        settings: Settings = request.state.settings
-        loaders = Loaders(upstreams, gofilex_batch_size=settings.gofilex_batch_size)
-        return Context(
-            upstreams=upstreams,
-            loaders=loaders,
-            request=request,
-            response=response,
-            deadline_seconds=settings.protection.request_timeout,
-        )
+        return build_context(request, response)
+
+
+def build_context(request: Any, response: Any = None) -> Context:
+    upstreams: Upstreams = request.state.upstreams
+    settings: Settings = request.state.settings
+    return Context(
+        upstreams=upstreams,
+        loaders=Loaders(upstreams, gofilex_batch_size=settings.gofilex_batch_size),
+        request=request,
+        response=response,
+        deadline_seconds=settings.protection.request_timeout,
+        events=request.state.freshness.hub,
+    )
 
 
 class Readiness:
-    """Whether each configured upstream answers, checked at most every READINESS_TTL seconds."""
+    """Whether each configured upstream answers, checked at most every READINESS_TTL seconds,
+    with what the gateway is doing to protect it (budget, breaker) and the events poller."""
 
     def __init__(self) -> None:
         self.checked_at = -READINESS_TTL
@@ -89,16 +97,45 @@ class Readiness:
         return self.report
 
 
+async def _protection(upstreams: Upstreams) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    for name, guard in upstreams.guards.items():
+        budget = await guard.budget.status()
+        paused = budget.paused_until
+        report[name] = {
+            "budget": {
+                "used": budget.used,
+                "limit": budget.limit,
+                "windowSeconds": budget.window,
+                "shared": budget.shared,
+                "pausedUntil": datetime.fromtimestamp(paused, UTC).isoformat() if paused else None,
+                "note": budget.note,
+            },
+            "breaker": guard.breaker.snapshot(),
+        }
+    return report
+
+
 async def _probe(upstreams: Upstreams) -> dict[str, str]:
     checks: dict[str, Any] = {}
+    report: dict[str, str] = {}
+    protection = await _protection(upstreams)
+    probes: dict[str, Any] = {}
     if upstreams.sequence_client is not None:
-        checks["sequence"] = upstreams.sequence_client.work_areas()
+        probes["sequence"] = upstreams.sequence_client.work_areas
     for portal, client in upstreams.portals.items():
-        checks[f"gofilex:{portal}"] = client.order_statuses([])
-    names = list(checks)
+        probes[f"gofilex:{portal}"] = lambda client=client: client.order_statuses([])
+    for name, probe in probes.items():
+        state = protection.get(name, {})
+        if state.get("budget", {}).get("pausedUntil"):
+            # Probing now would spend nothing but risk: the upstream asked us to wait.
+            report[name] = f"rate limited by the upstream until {state['budget']['pausedUntil']}"
+        elif state.get("breaker", {}).get("state") == "open":
+            report[name] = "failing: circuit open"
+        else:
+            checks[name] = probe()
     results = await asyncio.gather(*checks.values(), return_exceptions=True)
-    report = {}
-    for name, result in zip(names, results, strict=True):
+    for name, result in zip(list(checks), results, strict=True):
         if isinstance(result, GatewayError):
             report[name] = f"{result.code}: {result.message}"
         elif isinstance(result, BaseException):
@@ -113,23 +150,44 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    report = await request.state.readiness.check(request.state.upstreams)
-    ready = all(value == "ok" for value in report.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", "upstreams": report}, 200 if ready else 503)
+    upstreams: Upstreams = request.state.upstreams
+    report = await request.state.readiness.check(upstreams)
+    # Paused by a 429 or failing fast is not "unready": cached answers and the
+    # other upstream still serve, and another replica would meet the same upstream.
+    ready = all(value == "ok" or value.startswith(("rate limited", "failing")) for value in report.values())
+    body = {
+        "status": "ready" if ready else "not ready",
+        "upstreams": report,
+        "protection": await _protection(upstreams),
+        "events": request.state.freshness.report(),
+        "notes": upstreams.notes,
+    }
+    return JSONResponse(body, 200 if ready else 503)
 
 
-def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
-    """The gateway for `settings`; `transport` replaces the network in tests."""
+def create_app(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None, poll_events: bool = True
+) -> Starlette:
+    """The gateway for `settings`; `transport` replaces the network in tests, and
+    `poll_events=False` leaves Sequence's events feed alone (tests that count calls)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with open_upstreams(settings, transport=transport) as upstreams:
-            yield {"upstreams": upstreams, "settings": settings, "readiness": Readiness()}
+            freshness = Freshness(upstreams, settings)
+            if poll_events:
+                await freshness.start()
+            try:
+                yield {"upstreams": upstreams, "settings": settings, "readiness": Readiness(), "freshness": freshness}
+            finally:
+                await freshness.stop()
 
     graphql = GatewayGraphQL(schema, graphql_ide="graphiql", allow_queries_via_get=True)
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/graphql/stream", create_sse_endpoint(schema, build_context), methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Mount(EXPLORER_MOUNT, StaticFiles(directory=EXPLORER_ASSETS), name="explorer"),

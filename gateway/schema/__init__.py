@@ -25,6 +25,7 @@ from gateway.schema.sequence import (
     SequenceTask,
     WorkArea,
 )
+from gateway.schema.subscription import Subscription
 
 logger = logging.getLogger("gateway.graphql")
 
@@ -64,6 +65,7 @@ class GatewaySchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
+        subscription=Subscription,
         types=NODE_TYPES,
         config=StrawberryConfig(scalar_map=SCALARS),
         # Factories: a fresh extension per request. The parser and validation

@@ -20,7 +20,7 @@ class Context:
     response: Any = None
     # The whole operation's time budget (GATEWAY_REQUEST_TIMEOUT).
     deadline_seconds: float | None = None
-    # Sequence's events for subscriptions; None when the poller is not running.
+    # Sequence's events for subscriptions (an EventHub).
     events: Any = None
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from gateway import deadline
 from gateway.upstreams.cache import StaleNotice, collect_stale_notices
@@ -25,9 +26,17 @@ class RequestScopeExtension(SchemaExtension):
     notices: list[StaleNotice]
 
     def on_operation(self) -> Iterator[None]:
-        seconds = getattr(self.execution_context.context, "deadline_seconds", None)
-        with deadline.scope(seconds), collect_stale_notices() as notices:
+        with collect_stale_notices() as notices:
             self.notices = notices
+            yield
+
+    def on_execute(self) -> Iterator[None]:
+        # Here the document is parsed, so the operation's type is known.
+        seconds = getattr(self.execution_context.context, "deadline_seconds", None)
+        if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+            # A subscription lives as long as its client; its reads are not one request.
+            seconds = None
+        with deadline.scope(seconds):
             yield
 
     def get_results(self) -> dict[str, Any]:

@@ -80,6 +80,7 @@ class ServerThread:
         self._thread.start()
         while not self._server.started:
             if not self._thread.is_alive():
+                self.sock.close()
                 raise RuntimeError(f"server on {self.url} failed to start")
             threading.Event().wait(0.01)
         return self

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -81,6 +82,11 @@ def serves_stale(error: BaseException) -> bool:
         "UPSTREAM_RATE_LIMITED",
         "UPSTREAM_BAD_RESPONSE",
     )
+
+
+def credential_id(*parts: str) -> str:
+    """An opaque, stable id of a credential (URL, user, secret ...) that never reveals it."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,32 @@
-"""The upstream clients of one gateway process, opened and closed with the app."""
+"""The upstream clients of one gateway process, opened and closed with the app.
+
+Each upstream (each Gofilex portal) gets its own rate budget, circuit
+breaker and guard. With `REDIS_URL` the budgets and a second cache layer
+are shared with every replica; without Redis, or while it fails, each
+process keeps them to itself and says so in the readiness report.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
-from gateway.config import Settings
+from gateway.config import ProtectionSettings, Settings
 from gateway.errors import NotConfigured
-from gateway.upstreams.cache import ResponseCache
-from gateway.upstreams.gofilex.client import GofilexClient
+from gateway.upstreams.budget import BudgetSettings, LocalBudget, RateBudget, RedisBudget
+from gateway.upstreams.cache import ResponseCache, credential_id
+from gateway.upstreams.gofilex.client import GofilexClient, portal_credential
+from gateway.upstreams.guard import UpstreamGuard
+from gateway.upstreams.resilience import BreakerSettings, CircuitBreaker, RetryPolicy
 from gateway.upstreams.sequence.client import SequenceClient
+from gateway.upstreams.shared_store import SharedStore
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -20,6 +34,11 @@ class Upstreams:
     cache: ResponseCache
     sequence_client: SequenceClient | None = None
     portals: dict[str, GofilexClient] = field(default_factory=dict)
+    guards: dict[str, UpstreamGuard] = field(default_factory=dict)
+    redis: Any = None
+    store: SharedStore | None = None
+    # Things an operator should know, for the readiness report.
+    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def sequence(self) -> SequenceClient:
@@ -34,6 +53,21 @@ class Upstreams:
         return client
 
 
+def sequence_budget_settings(protection: ProtectionSettings) -> BudgetSettings:
+    return BudgetSettings(
+        limit=protection.sequence_limit, window=protection.sequence_window, margin=protection.budget_margin
+    )
+
+
+def gofilex_budget_settings(protection: ProtectionSettings) -> BudgetSettings:
+    return BudgetSettings(
+        limit=protection.gofilex_limit,
+        window=protection.gofilex_window,
+        margin=0.0,
+        concurrency=protection.gofilex_concurrency,
+    )
+
+
 @contextlib.asynccontextmanager
 async def open_upstreams(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
@@ -42,12 +76,40 @@ async def open_upstreams(
 
     `transport` replaces the network in tests (httpx.MockTransport).
     """
+    from gateway import shared
+
     cache = ResponseCache(
         maxsize=settings.cache.max_entries,
         revalidate_within=settings.cache.revalidate_within,
         stale_if_error=settings.cache.stale_if_error,
     )
-    options = {
+    upstreams = Upstreams(cache)
+    if settings.redis_url:
+        upstreams.redis = await shared.connect(settings.redis_url)
+        if upstreams.redis is None:
+            upstreams.notes["redis"] = "unreachable at start-up: cache and rate budgets are local to this process"
+        else:
+            upstreams.store = SharedStore(shared.RedisResponseStore(upstreams.redis))
+    protection = settings.protection
+    breaker_settings = BreakerSettings(
+        failure_ratio=protection.breaker_failure_ratio, open_for=protection.breaker_open_seconds
+    )
+
+    def guard(name: str, credential: str, budget_settings: BudgetSettings) -> UpstreamGuard:
+        budget: RateBudget = LocalBudget(budget_settings)
+        if upstreams.redis is not None:
+            # One budget per upstream credential, shared by every replica.
+            budget = RedisBudget(upstreams.redis, f"gw:budget:{credential}", budget_settings, fallback=budget)
+        upstreams.guards[name] = UpstreamGuard(
+            name,
+            budget=budget,
+            breaker=CircuitBreaker(name, breaker_settings),
+            retry=RetryPolicy(attempts=protection.retry_attempts),
+            attempt_timeout=settings.upstream_timeout,
+        )
+        return upstreams.guards[name]
+
+    options: dict[str, Any] = {
         "timeout": httpx.Timeout(settings.upstream_timeout),
         "limits": httpx.Limits(max_connections=64, max_keepalive_connections=32),
         "transport": transport,
@@ -56,12 +118,34 @@ async def open_upstreams(
         "trust_env": False,
         "follow_redirects": False,
     }
-    async with httpx.AsyncClient(**options) as sequence_http, httpx.AsyncClient(**options) as gofilex_http:
-        upstreams = Upstreams(cache)
-        if settings.sequence is not None:
-            upstreams.sequence_client = SequenceClient(
-                settings.sequence, sequence_http, cache, ttl=settings.cache.sequence_ttl
-            )
-        for portal, portal_settings in settings.portals.items():
-            upstreams.portals[portal] = GofilexClient(portal_settings, gofilex_http, cache, settings.cache)
-        yield upstreams
+    try:
+        async with httpx.AsyncClient(**options) as sequence_http, httpx.AsyncClient(**options) as gofilex_http:
+            if settings.sequence is not None:
+                upstreams.sequence_client = SequenceClient(
+                    settings.sequence,
+                    sequence_http,
+                    cache,
+                    ttl=settings.cache.sequence_ttl,
+                    # Sequence limits each user: the budget follows the user, whatever its password.
+                    guard=guard(
+                        "sequence",
+                        credential_id(settings.sequence.url, settings.sequence.username),
+                        sequence_budget_settings(protection),
+                    ),
+                    store=upstreams.store,
+                )
+            for portal, portal_settings in settings.portals.items():
+                upstreams.portals[portal] = GofilexClient(
+                    portal_settings,
+                    gofilex_http,
+                    cache,
+                    settings.cache,
+                    guard=guard(
+                        f"gofilex:{portal}", portal_credential(portal_settings), gofilex_budget_settings(protection)
+                    ),
+                    store=upstreams.store,
+                )
+            yield upstreams
+    finally:
+        if upstreams.redis is not None:
+            await upstreams.redis.aclose()

@@ -45,14 +45,16 @@ class Gateway:
 
 def gateway_settings(running: RunningSimulators, **overrides: str) -> Settings:
     env = environment(running.settings, running.sequence_url, running.gofilex_url)
+    # The module's simulator runs with its rate limit off, so the gateway's
+    # budget need not hold it back; tests of the budget set both.
+    env["SEQUENCE_RATE_LIMIT"] = "100000"
     return Settings.from_env({**env, **overrides})
 
 
 @pytest.fixture
 def gateway(running: RunningSimulators) -> Iterator[Gateway]:
-    """A fresh gateway (cold cache) over the module's simulators."""
-    with (
-        serve_in_thread(create_app(gateway_settings(running))) as url,
-        httpx.Client(base_url=url, timeout=30) as client,
-    ):
+    """A fresh gateway (cold cache) over the module's simulators, without the
+    events poller: these tests count every upstream call."""
+    app = create_app(gateway_settings(running), poll_events=False)
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield Gateway(url, running, client)

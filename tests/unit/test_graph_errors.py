@@ -56,7 +56,7 @@ def upstream() -> Upstream:
 
 @pytest.fixture
 def graphql(upstream: Upstream) -> Iterator[Callable[[str], dict[str, Any]]]:
-    app = create_app(SETTINGS, transport=httpx.MockTransport(upstream))
+    app = create_app(SETTINGS, transport=httpx.MockTransport(upstream), poll_events=False)
     with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=10) as client:
 
         def query(text: str) -> dict[str, Any]:

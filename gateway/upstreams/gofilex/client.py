@@ -7,7 +7,7 @@ it is finished: a finished order changes no more, a running one does.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 from collections.abc import Iterable, Sequence
 
@@ -15,10 +15,12 @@ import httpx
 
 from gateway.config import CacheSettings, PortalSettings
 from gateway.errors import UpstreamBadResponse
-from gateway.upstreams.cache import CacheKey, ResponseCache
+from gateway.upstreams.cache import CacheKey, ResponseCache, credential_id
 from gateway.upstreams.gofilex import parse
 from gateway.upstreams.gofilex.records import GofilexJobRecord, OrderStatusRecord
+from gateway.upstreams.guard import UpstreamGuard
 from gateway.upstreams.http import Origin, raise_for_status, upstream_errors
+from gateway.upstreams.shared_store import SharedStore
 
 STATUS_PATH = "api/publication/v1/orders/status"
 JOBS_PATH = "api/publication/v1/jobs/by/order"
@@ -31,8 +33,17 @@ FINISHED_JOB_STATES = frozenset({"completed", "failed", "cancelled", "canceled",
 
 class GofilexClient:
     def __init__(
-        self, settings: PortalSettings, http: httpx.AsyncClient, cache: ResponseCache, ttls: CacheSettings
+        self,
+        settings: PortalSettings,
+        http: httpx.AsyncClient,
+        cache: ResponseCache,
+        ttls: CacheSettings,
+        *,
+        guard: UpstreamGuard,
+        store: SharedStore | None = None,
     ) -> None:
+        self.guard = guard
+        self.store = store
         self.portal = settings.portal
         self.upstream = f"gofilex:{settings.portal}"
         self.origin = Origin(settings.url)
@@ -40,7 +51,7 @@ class GofilexClient:
         self.cache = cache
         self.ttls = ttls
         self.headers = {"Authorization": f"Bearer {settings.token}", "Accept": "application/json"}
-        self.credential = hashlib.sha256(f"{settings.url}\0{settings.token}".encode()).hexdigest()
+        self.credential = portal_credential(settings)
 
     def status_key(self, order_id: str) -> CacheKey:
         # One entry per order, whatever batch brought it, so a later batch
@@ -94,11 +105,20 @@ class GofilexClient:
         key = CacheKey(self.credential, "POST", self.origin.url(JOBS_PATH), body)
 
         async def fetch() -> tuple[GofilexJobRecord, ...]:
+            shared = await self.store.get(key) if self.store else None
+            if shared is not None:
+                with contextlib.suppress(parse.PayloadError):
+                    return parse.parse_jobs(shared.body, self.portal, order_id)
             response = await self._post(JOBS_PATH, body)
             try:
-                return parse.parse_jobs(response.content, self.portal, order_id)
+                jobs = parse.parse_jobs(response.content, self.portal, order_id)
             except parse.PayloadError as exc:
                 raise UpstreamBadResponse(self.upstream, f"{self.upstream} sent an unexpected body: {exc}") from exc
+            if self.store:
+                await self.store.put(
+                    key, response.content, response.headers.get("content-type", ""), self._jobs_ttl(jobs)
+                )
+            return jobs
 
         return await self.cache.get_or_fetch(key, fetch, self._jobs_ttl, upstream=self.upstream)
 
@@ -111,12 +131,23 @@ class GofilexClient:
         return self.ttls.gofilex_finished_ttl if finished else self.ttls.gofilex_running_ttl
 
     async def _post(self, path: str, body: bytes) -> httpx.Response:
+        # Both documented reads are POSTs but safe to repeat, so they are retried like GETs.
+        return await self.guard.call(lambda timeout: self._attempt(path, body, timeout), safe=True)
+
+    async def _attempt(self, path: str, body: bytes, timeout: float) -> httpx.Response:
         with upstream_errors(self.upstream):
             response = await self.http.post(
-                self.origin.url(path), content=body, headers={**self.headers, "Content-Type": "application/json"}
+                self.origin.url(path),
+                content=body,
+                headers={**self.headers, "Content-Type": "application/json"},
+                timeout=timeout,
             )
         raise_for_status(self.upstream, response, error_messages=_error_messages)
         return response
+
+
+def portal_credential(settings: PortalSettings) -> str:
+    return credential_id(settings.url, settings.token)
 
 
 def _error_messages(body: bytes, media_type: str | None) -> list[str]:

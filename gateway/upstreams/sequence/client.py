@@ -9,7 +9,7 @@ also shares identical in-flight reads between client requests.
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -17,7 +17,8 @@ import httpx
 
 from gateway.config import SequenceSettings
 from gateway.errors import BadUserInput, UpstreamBadResponse
-from gateway.upstreams.cache import CacheKey, ResponseCache
+from gateway.upstreams.cache import CacheKey, ResponseCache, credential_id
+from gateway.upstreams.guard import UpstreamGuard
 from gateway.upstreams.http import Origin, raise_for_status, upstream_errors
 from gateway.upstreams.sequence import parse
 from gateway.upstreams.sequence.records import (
@@ -27,6 +28,7 @@ from gateway.upstreams.sequence.records import (
     JobRecord,
     WorkAreaRecord,
 )
+from gateway.upstreams.shared_store import SharedStore
 
 UPSTREAM = "sequence"
 JSON = {"Accept": "application/json"}
@@ -37,17 +39,24 @@ R = TypeVar("R")
 
 class SequenceClient:
     def __init__(
-        self, settings: SequenceSettings, http: httpx.AsyncClient, cache: ResponseCache, *, ttl: float
+        self,
+        settings: SequenceSettings,
+        http: httpx.AsyncClient,
+        cache: ResponseCache,
+        *,
+        ttl: float,
+        guard: UpstreamGuard,
+        store: SharedStore | None = None,
     ) -> None:
         self.origin = Origin(settings.url)
         self.http = http
         self.cache = cache
         self.ttl = ttl
+        self.guard = guard
+        self.store = store
         self.auth = httpx.DigestAuth(settings.username, settings.password)
         # Cache keys name the credential without holding the secret.
-        self.credential = hashlib.sha256(
-            f"{settings.url}\0{settings.username}\0{settings.password}".encode()
-        ).hexdigest()
+        self.credential = sequence_credential(settings)
         # Until one request has met the digest challenge, requests go one at a
         # time: a cold burst would otherwise pay one 401 round trip each.
         self._challenge_met = False
@@ -117,11 +126,19 @@ class SequenceClient:
         key = self.key(path)
 
         async def fetch() -> R:
+            shared = await self.store.get(key) if self.store else None
+            if shared is not None:
+                with contextlib.suppress(parse.PayloadError):
+                    return parser(shared.body, shared.media_type)
             response = await self._get(key.url)
+            media_type = response.headers.get("content-type", "")
             try:
-                return parser(response.content, response.headers.get("content-type", ""))
+                value = parser(response.content, media_type)
             except parse.PayloadError as exc:
                 raise UpstreamBadResponse(UPSTREAM, f"sequence sent an unexpected body: {exc}") from exc
+            if self.store:
+                await self.store.put(key, response.content, media_type, self.ttl)
+            return value
 
         return await self.cache.get_or_fetch(key, fetch, self.ttl, upstream=UPSTREAM)
 
@@ -134,10 +151,17 @@ class SequenceClient:
             return response
 
     async def _send(self, url: str) -> httpx.Response:
+        return await self.guard.call(lambda timeout: self._attempt(url, timeout), safe=True)
+
+    async def _attempt(self, url: str, timeout: float) -> httpx.Response:
         with upstream_errors(UPSTREAM):
-            response = await self.http.get(url, headers=JSON, auth=self.auth)
+            response = await self.http.get(url, headers=JSON, auth=self.auth, timeout=timeout)
         raise_for_status(UPSTREAM, response, error_messages=parse.error_messages)
         return response
+
+
+def sequence_credential(settings: SequenceSettings) -> str:
+    return credential_id(settings.url, settings.username, settings.password)
 
 
 def _segment(value: str) -> str:

@@ -1,0 +1,54 @@
+"""The Redis layer of the response cache: upstream bodies shared between replicas.
+
+Behind each process's in-process cache: a read that misses locally looks
+here before it costs an upstream call, and every body fetched is put here
+for the other replicas. Bodies are stored as the upstream sent them and
+parsed again on a hit, so nothing but upstream data goes through Redis.
+While Redis fails, reads miss and writes are dropped (the store logs it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Protocol
+
+from gateway.upstreams.cache import CacheKey
+
+
+class ResponseStore(Protocol):
+    async def get(self, key: str) -> tuple[int, str, bytes] | None: ...
+    async def set(self, key: str, value: tuple[int, str, bytes], ttl: float) -> None: ...
+    async def delete_prefix(self, key_prefix: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class SharedBody:
+    body: bytes
+    media_type: str
+
+
+class SharedStore:
+    def __init__(self, store: ResponseStore) -> None:
+        self.store = store
+
+    @staticmethod
+    def key(key: CacheKey) -> str:
+        # URLs first so that everything under a path can be deleted by prefix.
+        body = hashlib.sha256(key.body).hexdigest()[:16] if key.body else ""
+        return f"{key.credential}|{key.method}|{key.url}|{body}"
+
+    async def get(self, key: CacheKey) -> SharedBody | None:
+        found = await self.store.get(self.key(key))
+        if found is None:
+            return None
+        _, media_type, body = found
+        return SharedBody(body, media_type)
+
+    async def put(self, key: CacheKey, body: bytes, media_type: str, ttl: float) -> None:
+        if ttl > 0:
+            await self.store.set(self.key(key), (200, media_type, body), ttl)
+
+    async def invalidate_url_prefix(self, credential: str, method: str, url_prefix: str) -> int:
+        """Drop every shared body of `credential` whose URL starts with `url_prefix`."""
+        return await self.store.delete_prefix(f"{credential}|{method}|{url_prefix}")
