@@ -80,6 +80,10 @@ def build_context(request: Any, response: Any = None) -> Context:
     )
 
 
+async def _sse_context(request: Request) -> Context:
+    return build_context(request)
+
+
 class Readiness:
     """Whether each configured upstream answers, checked at most every READINESS_TTL seconds,
     with what the gateway is doing to protect it (budget, breaker) and the events poller."""
@@ -187,7 +191,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            Route("/graphql/stream", create_sse_endpoint(schema, build_context), methods=["GET", "POST"]),
+            Route("/graphql/stream", create_sse_endpoint(schema, _sse_context), methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Mount(EXPLORER_MOUNT, StaticFiles(directory=EXPLORER_ASSETS), name="explorer"),

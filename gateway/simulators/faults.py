@@ -103,12 +103,17 @@ class FaultInjectionMiddleware:
         self._random = random.Random(settings.seed)
 
     def script(self, faults: Sequence[str]) -> None:
-        """Queue one fault per coming request, before random ones; names are those in FAULTS ("ok": no fault)."""
+        """Queue one fault per coming request, before random ones; names are those in FAULTS ("ok": no fault).
+
+        The new script replaces whatever was still queued, so `script([])`
+        clears it and one test's leftovers never reach the next.
+        """
         if isinstance(faults, str):
             raise ValueError(f"expected a list of faults, got the string {faults!r}")
         unknown = [fault for fault in faults if fault not in FAULTS]
         if unknown:
             raise ValueError(f"unknown faults {unknown}; expected some of {', '.join(FAULTS)}")
+        self._scripted.clear()
         self._scripted.extend(faults)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,3 +59,30 @@ def gateway(running: RunningSimulators) -> Iterator[Gateway]:
     app = create_app(gateway_settings(running), poll_events=False)
     with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield Gateway(url, running, client)
+
+
+@pytest.fixture
+def make_gateway(running: RunningSimulators) -> Iterator[Callable[..., Gateway]]:
+    """Gateways with settings of the test's choosing (environment overrides), stopped afterwards."""
+    with contextlib.ExitStack() as stack:
+
+        def make(*, poll_events: bool = False, **env: str) -> Gateway:
+            app = create_app(gateway_settings(running, **env), poll_events=poll_events)
+            url = stack.enter_context(serve_in_thread(app))
+            client = stack.enter_context(httpx.Client(base_url=url, timeout=30))
+            return Gateway(url, running, client)
+
+        yield make
+
+
+@pytest.fixture
+def sequence_faults(running: RunningSimulators) -> Iterator[Callable[..., None]]:
+    """Set the Sequence simulator's faults for one test; all faults are cleared afterwards."""
+    url = running.sequence_url + "/_sim/faults"
+
+    def set_faults(**faults: Any) -> None:
+        httpx.put(url, json=faults).raise_for_status()
+
+    yield set_faults
+    clear = {"error_rate": 0, "timeout_rate": 0, "malformed_rate": 0, "drop_rate": 0, "latency_ms": 0, "script": []}
+    httpx.put(url, json=clear).raise_for_status()

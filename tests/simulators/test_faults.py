@@ -190,6 +190,17 @@ def test_scripted_faults_come_in_order_before_normal_answers(served):
     assert client.get("/entries").json() == ITEMS
 
 
+def test_a_new_script_replaces_the_faults_still_queued(served):
+    faults, client = served
+    faults.script(["503", "503"])
+    faults.script(["500"])
+    assert client.get("/entries").status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+    assert client.get("/entries").json() == ITEMS
+    faults.script(["503"])
+    faults.script([])
+    assert client.get("/entries").json() == ITEMS
+
+
 def test_unknown_scripted_faults_are_refused(served):
     faults, _ = served
 

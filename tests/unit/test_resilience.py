@@ -423,3 +423,30 @@ def test_guard_records_the_outcome_of_its_block() -> None:
 def test_breaker_settings_refuse_impossible_values(settings: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         BreakerSettings(**settings)  # type: ignore[arg-type]
+
+
+def test_the_guard_never_retries_a_write() -> None:
+    from gateway.errors import UpstreamUnavailable
+    from gateway.upstreams.budget import BudgetSettings, LocalBudget
+    from gateway.upstreams.guard import UpstreamGuard
+
+    attempts = 0
+
+    async def write(timeout: float) -> None:
+        nonlocal attempts
+        attempts += 1
+        raise UpstreamUnavailable("sequence", "sequence answered 503", retryable=True)
+
+    async def scenario() -> None:
+        guard = UpstreamGuard(
+            "sequence",
+            budget=LocalBudget(BudgetSettings()),
+            breaker=CircuitBreaker("sequence"),
+            retry=RetryPolicy(attempts=3),
+            attempt_timeout=5,
+        )
+        with pytest.raises(UpstreamUnavailable):
+            await guard.call(write, safe=False)
+
+    asyncio.run(scenario())
+    assert attempts == 1
