@@ -20,13 +20,15 @@ next slot frees, so a burst of hundreds of requests costs no polling.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
 import itertools
 import logging
 import math
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -170,6 +172,57 @@ class _Gate:
             self._semaphore.release()
 
 
+class _Turns:
+    """Whose turn it is to take the next slot: the waiter with the earliest deadline.
+
+    Callers without a deadline come last, and equal deadlines keep their
+    order of arrival. Ordering by deadline rather than arrival makes a burst
+    complete whole answers: a request that started earlier finishes its
+    remaining upstream calls before later requests start theirs, instead of
+    every request getting part of its calls and most then running out of time.
+    """
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    def ahead_of(self, deadline: float | None) -> int:
+        """How many callers would take a turn before one with this deadline."""
+        key = math.inf if deadline is None else deadline
+        return int(self._held) + sum(1 for at, _, future in self._waiting if at <= key and not future.done())
+
+    @contextlib.asynccontextmanager
+    async def turn(self, deadline: float | None) -> AsyncIterator[None]:
+        await self._acquire(math.inf if deadline is None else deadline)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, key: float) -> None:
+        if not self._held and not any(not future.done() for _, _, future in self._waiting):
+            self._held = True
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (key, next(self._arrivals), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                # The turn was handed over just as this caller was cancelled: pass it on.
+                self._release()
+            raise
+
+    def _release(self) -> None:
+        while self._waiting:
+            _, _, future = heapq.heappop(self._waiting)
+            if not future.done():
+                future.set_result(None)  # the turn passes on; still held
+                return
+        self._held = False
+
+
 class LocalBudget:
     """A sliding log of this process's send times.
 
@@ -200,9 +253,7 @@ class LocalBudget:
         # Send times inside the span, oldest first (on `clock`).
         self._sends: deque[float] = deque()
         self._paused_until: float | None = None  # on `clock`
-        # asyncio.Lock hands itself over in FIFO order: its holder is the head of the queue.
-        self._turn = asyncio.Lock()
-        self._queued = 0  # callers between entering `_take_slot` and leaving it
+        self._turns = _Turns()
         self._gate = _Gate(settings.concurrency)
 
     async def acquire(self, *, deadline: float | None) -> None:
@@ -232,27 +283,23 @@ class LocalBudget:
 
     async def _take_slot(self, deadline: float | None) -> None:
         """The rate part of `acquire`; `RedisBudget` calls it while Redis is down."""
-        ahead = self._queued
-        self._queued += 1
-        try:
-            if ahead and deadline is not None:
-                # Fail fast: do not queue for a slot that would come too late.
+        ahead = self._turns.ahead_of(deadline)
+        if ahead and deadline is not None:
+            # Fail fast: do not queue for a slot that would come too late.
+            now = self._clock()
+            wait = self._wait(ahead, now)
+            if now + wait > deadline:
+                raise BudgetExhausted(wait)
+        async with self._turns.turn(deadline):
+            while True:
                 now = self._clock()
-                wait = self._wait(ahead, now)
-                if now + wait > deadline:
+                wait = self._wait(0, now)
+                if wait <= 0:
+                    self._sends.append(now)
+                    return
+                if deadline is not None and now + wait > deadline:
                     raise BudgetExhausted(wait)
-            async with self._turn:
-                while True:
-                    now = self._clock()
-                    wait = self._wait(0, now)
-                    if wait <= 0:
-                        self._sends.append(now)
-                        return
-                    if deadline is not None and now + wait > deadline:
-                        raise BudgetExhausted(wait)
-                    await self._sleep(min(wait, MAX_NAP))
-        finally:
-            self._queued -= 1
+                await self._sleep(min(wait, MAX_NAP))
 
     def _wait(self, ahead: int, now: float) -> float:
         """Seconds until the request `ahead` places behind the head may be sent."""
@@ -393,8 +440,7 @@ class RedisBudget:
         self._retry_interval = retry_interval
         self._timeout = timeout
         self._members = (f"{uuid.uuid4().hex}:{n}" for n in itertools.count())
-        self._turn = asyncio.Lock()
-        self._queued = 0
+        self._turns = _Turns()
         self._gate = _Gate(settings.concurrency)
         self._retry_at: float | None = None  # time.monotonic(); set while Redis is failing
         self._outage_started = 0.0  # on the fallback's clock
@@ -431,31 +477,27 @@ class RedisBudget:
         return BudgetStatus(answer.used, self._limit, self.settings.span, paused, True, None)
 
     async def _take_slot(self, deadline: float | None) -> None:
-        ahead = self._queued
-        self._queued += 1
-        try:
-            if ahead and deadline is not None:
-                answer = await self._run(ahead=ahead, record=False)
-                now = time.monotonic()
-                wait = self._fallback._wait(ahead, now) if answer is None else answer.wait
-                if now + wait > deadline:
-                    raise BudgetExhausted(wait)
-            async with self._turn:
-                while True:
-                    answer = await self._run(ahead=0, record=True)
-                    if answer is None:
-                        # Redis is failing: this process's own log decides.
-                        await self._fallback._take_slot(deadline)
-                        return
-                    if answer.wait <= 0:
-                        self._fallback._note_send()
-                        return
-                    if deadline is not None and time.monotonic() + answer.wait > deadline:
-                        raise BudgetExhausted(answer.wait)
-                    # Other replicas send too, so the wait is a lower bound: look again after it.
-                    await asyncio.sleep(min(answer.wait, MAX_NAP))
-        finally:
-            self._queued -= 1
+        ahead = self._turns.ahead_of(deadline)
+        if ahead and deadline is not None:
+            answer = await self._run(ahead=ahead, record=False)
+            now = time.monotonic()
+            wait = self._fallback._wait(ahead, now) if answer is None else answer.wait
+            if now + wait > deadline:
+                raise BudgetExhausted(wait)
+        async with self._turns.turn(deadline):
+            while True:
+                answer = await self._run(ahead=0, record=True)
+                if answer is None:
+                    # Redis is failing: this process's own log decides.
+                    await self._fallback._take_slot(deadline)
+                    return
+                if answer.wait <= 0:
+                    self._fallback._note_send()
+                    return
+                if deadline is not None and time.monotonic() + answer.wait > deadline:
+                    raise BudgetExhausted(answer.wait)
+                # Other replicas send too, so the wait is a lower bound: look again after it.
+                await asyncio.sleep(min(answer.wait, MAX_NAP))
 
     async def _run(self, *, ahead: int, record: bool) -> _Answer | None:
         """Run the script; None while Redis is failing."""

@@ -154,3 +154,42 @@ def test_two_gateway_processes_sharing_redis_stay_within_one_budget(
     report = check(running, answers)
     # Two processes, one budget: no more than one process alone could send.
     assert report["upstream_requests"] <= 2 * LIMIT + 2
+
+
+def test_a_429_pauses_every_sender_until_ratelimit_reset_and_readiness_says_so(
+    make_gateway, running: RunningSimulators
+) -> None:
+    # A gateway that believes in a much larger limit than the simulator
+    # enforces, with requests that cannot wait out a 30 s pause.
+    gateway = make_gateway(SEQUENCE_RATE_LIMIT="1000", GATEWAY_RETRY_ATTEMPTS="1", GATEWAY_REQUEST_TIMEOUT="2")
+    gateway.data("{ workAreas { workAreaId } }")  # meet the digest challenge first
+    control = running.sequence_url + "/_sim/rate-limit"
+    httpx.put(control, json={"enabled": True, "limit": 3, "window": 30, "ban": 30}).raise_for_status()
+    httpx.delete(control).raise_for_status()
+    gateway.reset_stats()
+    try:
+        codes = []
+        for index in range(6):
+            body = gateway.query(f'{{ workArea(workAreaId: "10") {{ jobs(first: {index + 1}) {{ totalCount }} }} }}')
+            codes.append(body["errors"][0]["extensions"]["code"] if "errors" in body else "ok")
+        assert codes[:3] == ["ok", "ok", "ok"]
+        assert set(codes[3:]) == {"UPSTREAM_RATE_LIMITED"}
+        stats = httpx.get(running.sequence_url + "/_sim/stats").json()["by_status"]
+        # One 429 met, then nothing more sent: the pause held every later request back.
+        assert stats == {"200": 3, "429": 1}
+        limited = gateway.query('{ workArea(workAreaId: "10") { jobs(first: 9) { totalCount } } }')["errors"][0]
+        assert 25 <= limited["extensions"]["retryAfter"] <= 30
+        ready = gateway.client.get("/readyz").json()
+        assert ready["protection"]["sequence"]["budget"]["pausedUntil"] is not None
+        assert ready["upstreams"]["sequence"].startswith("rate limited")
+    finally:
+        httpx.put(control, json={"enabled": False}).raise_for_status()
+        httpx.delete(control).raise_for_status()
+
+
+def test_redis_unreachable_degrades_to_this_process_with_a_readiness_note(make_gateway) -> None:
+    gateway = make_gateway(REDIS_URL="redis://127.0.0.1:1/0")
+    assert gateway.data("{ workAreas { workAreaId } }")["workAreas"]
+    ready = gateway.client.get("/readyz").json()
+    assert "redis" in ready["notes"]
+    assert ready["status"] == "ready"

@@ -147,6 +147,32 @@ def test_waiters_are_served_in_the_order_they_came() -> None:
     asyncio.run(main())
 
 
+def test_waiters_with_earlier_deadlines_go_first_so_earlier_requests_finish() -> None:
+    async def main() -> None:
+        fake = FakeTime()
+        budget = fake.budget(TWO_PER_SPAN)
+        await budget.acquire(deadline=None)
+        await budget.acquire(deadline=None)  # the span is full: everyone below waits
+        served: list[str] = []
+
+        async def one(name: str, deadline: float | None) -> None:
+            await budget.acquire(deadline=deadline)
+            served.append(name)
+
+        tasks = []
+        # Arrival order: a later request first, then the follow-up call of an earlier one.
+        for name, deadline in (("late", 500.0), ("none", None), ("early", 200.0), ("late-2", 500.0)):
+            tasks.append(asyncio.create_task(one(name, deadline)))
+            await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
+
+        # The first to arrive took the turn and waits for the slot holding it;
+        # among those who queued behind it, the earliest deadline goes first.
+        assert served == ["late", "early", "late-2", "none"]
+
+    asyncio.run(main())
+
+
 def test_a_deadline_too_close_fails_at_once_without_sleeping() -> None:
     async def main() -> None:
         fake = FakeTime()
