@@ -115,9 +115,17 @@ async def _protection(upstreams: Upstreams) -> dict[str, Any]:
                 "pausedUntil": datetime.fromtimestamp(paused, UTC).isoformat() if paused else None,
                 "note": budget.note,
             },
-            "breaker": guard.breaker.snapshot(),
+            "breaker": _camel(guard.breaker.snapshot()),
         }
     return report
+
+
+def _camel(report: dict[str, Any]) -> dict[str, Any]:
+    def name(key: str) -> str:
+        first, *rest = key.split("_")
+        return first + "".join(part.capitalize() for part in rest)
+
+    return {name(key): value for key, value in report.items()}
 
 
 async def _probe(upstreams: Upstreams) -> dict[str, str]:
