@@ -24,8 +24,9 @@ KEYS = [
 ]
 
 
-def start(command: str, *args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    process = subprocess.Popen(
+def launch(command: str, *args: str) -> subprocess.Popen[str]:
+    """`gateway COMMAND` on free ports with a small work area."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -44,6 +45,10 @@ def start(command: str, *args: str) -> tuple[subprocess.Popen[str], dict[str, st
         text=True,
         env=os.environ | {"PYTHONUNBUFFERED": "1"},
     )
+
+
+def start(command: str, *args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    process = launch(command, *args)
     assert process.stdout is not None
     settings = {}
     for _ in KEYS:
@@ -84,26 +89,7 @@ def test_printed_settings_reach_both_simulators(simulated: dict[str, str]) -> No
 
 
 def test_demo_serves_the_graph_over_both_simulators_and_prints_the_explorer_url() -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway",
-            "demo",
-            "--port",
-            "0",
-            "--sequence-port",
-            "0",
-            "--gofilex-port",
-            "0",
-            "--jobs",
-            "50",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ | {"PYTHONUNBUFFERED": "1"},
-    )
+    process = launch("demo", "--port", "0")
     try:
         assert process.stdout is not None
         line = process.stdout.readline()

@@ -223,7 +223,28 @@ class _Turns:
         self._held = False
 
 
-class LocalBudget:
+class _GatedBudget:
+    """`acquire` and `release` for both budgets: the concurrency gate, then a slot."""
+
+    _gate: _Gate
+    _gate_clock: Clock
+
+    async def _take_slot(self, deadline: float | None) -> None:
+        raise NotImplementedError
+
+    async def acquire(self, *, deadline: float | None) -> None:
+        await self._gate.enter(deadline, self._gate_clock)
+        try:
+            await self._take_slot(deadline)
+        except BaseException:
+            self._gate.leave()
+            raise
+
+    def release(self) -> None:
+        self._gate.leave()
+
+
+class LocalBudget(_GatedBudget):
     """A sliding log of this process's send times.
 
     Example:
@@ -255,17 +276,7 @@ class LocalBudget:
         self._paused_until: float | None = None  # on `clock`
         self._turns = _Turns()
         self._gate = _Gate(settings.concurrency)
-
-    async def acquire(self, *, deadline: float | None) -> None:
-        await self._gate.enter(deadline, self._clock)
-        try:
-            await self._take_slot(deadline)
-        except BaseException:
-            self._gate.leave()
-            raise
-
-    def release(self) -> None:
-        self._gate.leave()
+        self._gate_clock = clock
 
     async def pause_until(self, resume_at: float) -> None:
         seconds = resume_at - self._wall()
@@ -404,7 +415,7 @@ class _Answer(NamedTuple):
     pause: float  # seconds left of the pause, 0 when none
 
 
-class RedisBudget:
+class RedisBudget(_GatedBudget):
     """One sliding log shared by every process that uses the same `key`.
 
     The log is a sorted set updated by an atomic Lua script that stamps sends
@@ -442,19 +453,9 @@ class RedisBudget:
         self._members = (f"{uuid.uuid4().hex}:{n}" for n in itertools.count())
         self._turns = _Turns()
         self._gate = _Gate(settings.concurrency)
+        self._gate_clock = time.monotonic
         self._retry_at: float | None = None  # time.monotonic(); set while Redis is failing
         self._outage_started = 0.0  # on the fallback's clock
-
-    async def acquire(self, *, deadline: float | None) -> None:
-        await self._gate.enter(deadline, time.monotonic)
-        try:
-            await self._take_slot(deadline)
-        except BaseException:
-            self._gate.leave()
-            raise
-
-    def release(self) -> None:
-        self._gate.leave()
 
     async def pause_until(self, resume_at: float) -> None:
         # The fallback holds the pause too, in case Redis fails before it ends.
