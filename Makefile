@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 BOOTSTRAP_PYTHON := $(shell command -v python3.11 || command -v python3)
 INSTALLED := $(VENV)/.installed
+INSTALLED_BENCH := $(VENV)/.installed-bench
 
-.PHONY: demo test lint format simulate clean
+.PHONY: demo test lint format simulate bench clean
 
 $(INSTALLED): pyproject.toml
 	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
@@ -23,12 +24,23 @@ test: $(INSTALLED) lint
 	$(BIN)/pytest
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check gateway tests
-	$(BIN)/ruff format --check gateway tests
+	$(BIN)/ruff check gateway tests benchmarks
+	$(BIN)/ruff format --check gateway tests benchmarks
 
 format: $(INSTALLED)
-	$(BIN)/ruff check --fix gateway tests
-	$(BIN)/ruff format gateway tests
+	$(BIN)/ruff check --fix gateway tests benchmarks
+	$(BIN)/ruff format gateway tests benchmarks
+
+# The benchmark harness (benchmarks/): simulators, the gateway and the
+# references as processes on 127.0.0.1; tables on stdout, files in benchmarks/results/.
+$(INSTALLED_BENCH): pyproject.toml
+	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: $(INSTALLED_BENCH)
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,330 @@
+"""The results of one run: a table on stdout, results.json, results.md and results.png."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from benchmarks.targets import QUERIES, Target
+
+Table = tuple[str, list[str], list[list[str]]]
+
+
+def _ms(value: Any, digits: int = 1) -> str:
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def _ratio(numerator: Any, denominator: Any) -> str:
+    if not all(isinstance(v, int | float) and math.isfinite(v) for v in (numerator, denominator)):
+        return "-"
+    if denominator == 0:
+        return "inf" if numerator else "-"
+    return f"{numerator / denominator:.1f}x"
+
+
+def _calls(samples: dict[str, Any]) -> str:
+    calls = samples["calls"]
+    if samples["phase"] == "warm":
+        shown = f"{calls[0]:g}" if calls else "-"
+        return f"{shown} (0)"
+    shown = str(calls[0]) if len(set(calls)) == 1 else f"{min(calls)}-{max(calls)}"
+    return f"{shown} ({samples['min_calls']})"
+
+
+def latency_table(results: dict[str, Any]) -> Table:
+    headers = [
+        "query",
+        "phase",
+        "n",
+        "calls (min)",
+        "p50 ms",
+        "p95 ms",
+        "path ms",
+        "added ms",
+        "CPU ms/req",
+        "peak RSS MB",
+        "naive p50 ms",
+        "naive calls",
+        "naive/ours p50",
+        "naive/ours calls",
+    ]
+    rows = []
+    for name in QUERIES:
+        if name == "Q5":
+            continue
+        query = results["queries"].get(name, {})
+        for phase in ("cold", "warm"):
+            ours = query.get("ours", {}).get(phase)
+            naive = query.get("naive", {}).get(phase)
+            if not ours:
+                continue
+            flag = " !" if ours["errors"] else ""
+            rows.append(
+                [
+                    name + flag,
+                    phase,
+                    str(len(ours["latencies_ms"])),
+                    _calls(ours),
+                    _ms(ours["p50_ms"]),
+                    _ms(ours["p95_ms"]),
+                    _ms(ours["critical_path_ms"], 0),
+                    _ms(ours["added_ms"]),
+                    _ms(ours["cpu_ms_per_request"], 2),
+                    _ms(ours["peak_rss_mb"], 0),
+                    _ms(naive["p50_ms"]) if naive else "-",
+                    f"{naive['calls_per_request']:g}" if naive else "-",
+                    _ratio(naive["p50_ms"], ours["p50_ms"]) if naive else "-",
+                    _ratio(naive["calls_per_request"], ours["calls_per_request"]) if naive else "-",
+                ]
+            )
+    return (
+        "Latency per query (calls: per request, the minimum in brackets; path: upstream critical path)",
+        headers,
+        rows,
+    )
+
+
+def throughput_table(results: dict[str, Any]) -> Table:
+    throughput = results.get("throughput", {})
+    concurrencies = results["meta"]["concurrencies"]
+    hello = {point["concurrency"]: point["rps"] for point in throughput.get("hello", {}).get("hello", [])}
+    headers = ["server", "query"]
+    for concurrency in concurrencies:
+        headers += [f"c={concurrency} req/s", f"c={concurrency} / hello"]
+    rows = []
+    for server in ("ours", "naive", "hello"):
+        for query, series in throughput.get(server, {}).items():
+            by_concurrency = {point["concurrency"]: point for point in series}
+            row = [server, query]
+            for concurrency in concurrencies:
+                point = by_concurrency.get(concurrency)
+                rps = point["rps"] if point else math.nan
+                failed = f" ({point['failed']} failed)" if point and point["failed"] else ""
+                row += [_ms(rps, 0) + failed, _ratio(rps, hello.get(concurrency, math.nan))]
+            rows.append(row)
+    return "Throughput (warm; server on one core, load on the other)", headers, rows
+
+
+def q5_table(results: dict[str, Any]) -> Table:
+    q5 = results.get("q5", {})
+    headers = [
+        "server",
+        "phase",
+        "pages",
+        "jobs",
+        "total s",
+        "path s",
+        "total / path",
+        "calls (min)",
+        "p50 page ms",
+        "RSS before MB",
+        "peak RSS MB",
+        "RSS growth MB",
+    ]
+    rows = []
+    for server in ("ours", "naive"):
+        for phase, paging in q5.get(server, {}).items():
+            label = server
+            if paging.get("extrapolated_from"):
+                label += f" (extrapolated from {paging['extrapolated_from']} pages)"
+            rows.append(
+                [
+                    label,
+                    phase,
+                    str(paging["pages"]),
+                    str(paging["jobs"]),
+                    _ms(paging["seconds"], 2),
+                    _ms(q5.get("critical_path_s"), 2),
+                    _ratio(paging["seconds"], q5.get("critical_path_s")).replace("x", ""),
+                    f"{paging['calls']} ({q5.get('min_calls', '-') if phase == 'cold' else 0})",
+                    _ms(paging["p50_page_ms"]),
+                    _ms(paging["rss_before_mb"], 0),
+                    _ms(paging["peak_rss_mb"], 0),
+                    _ms(paging["rss_growth_mb"], 1),
+                ]
+            )
+    direct = q5.get("upstream_direct")
+    if direct:
+        seconds = direct["seconds_extrapolated"]
+        path = q5.get("critical_path_s")
+        rows.append(
+            [
+                f"Sequence direct ({direct['pages']} pages, p50 x pages)",
+                "-",
+                str(q5.get("pages", "-")),
+                "-",
+                _ms(seconds, 2),
+                _ms(path, 2),
+                _ratio(seconds, path).replace("x", ""),
+                "-",
+                _ms(direct["p50_page_ms"]),
+                "-",
+                "-",
+                "-",
+            ]
+        )
+    title = f"Q5: work area {q5.get('work_area', '?')}, {q5.get('total_jobs', '?')} jobs, 200 per page"
+    return title, headers, rows
+
+
+def large_table(results: dict[str, Any]) -> Table:
+    large = results.get("large_result") or {}
+    headers = ["jobs", "fields", "default s", "gateway s", "speedup", "default peak MB", "gateway peak MB"]
+    if "speedup" not in large:
+        return "Large result from memory", ["error"], [[str(large.get("error", "not run"))]]
+    row = [
+        f"{large['jobs']:,}",
+        str(large["fields"]),
+        _ms(large["default_seconds"], 3),
+        _ms(large["gateway_seconds"], 3),
+        f"{large['speedup']:.2f}x",
+        _ms(large.get("default_peak_mb"), 1),
+        _ms(large.get("gateway_peak_mb"), 1),
+    ]
+    return "Large result from memory (benchmarks/large_result.py)", headers, [row]
+
+
+def target_table(targets: list[Target]) -> Table:
+    rows = [[target.verdict, target.name, target.measured, target.goal] for target in targets]
+    return "Targets", ["result", "target", "measured", "goal"], rows
+
+
+def notes_lines(results: dict[str, Any]) -> list[str]:
+    meta = results["meta"]
+    lines = [
+        f"upstream latency {meta['latency_ms']:g} ms +- {meta['jitter_ms']:g} ms jitter; "
+        f"critical path = round trips x {meta['latency_ms']:g} ms",
+    ]
+    lines += [f"{name}: {results['queries'][name]['formula']}" for name in results["queries"]]
+    lines.append(f"Q5: {results.get('q5', {}).get('formula', '')}")
+    q5 = results.get("q5", {})
+    if q5.get("upstream_direct") and q5.get("critical_path_s"):
+        direct = q5["upstream_direct"]
+        lines.append(
+            f"Q5 floor: Sequence answers a 200-job page in {direct['p50_page_ms']:.0f} ms p50 when asked directly"
+            f" (injected latency plus the simulator's own work), so paging costs at least"
+            f" {direct['seconds_extrapolated']:.1f} s = {direct['seconds_extrapolated'] / q5['critical_path_s']:.2f}"
+            " x the formula's path before any gateway"
+        )
+    challenges = results.get("digest_challenges", {})
+    for server, counts in challenges.items():
+        lines.append(f"digest challenges (401) per process start, {server}: {counts}")
+    lines += results.get("notes", [])
+    return lines
+
+
+def tables(results: dict[str, Any], targets: list[Target]) -> list[Table]:
+    return [
+        latency_table(results),
+        throughput_table(results),
+        q5_table(results),
+        large_table(results),
+        target_table(targets),
+    ]
+
+
+def render_text(results: dict[str, Any], targets: list[Target]) -> str:
+    out = []
+    for title, headers, rows in tables(results, targets):
+        widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+        out.append(title)
+        out.append("  ".join(header.ljust(width) for header, width in zip(headers, widths, strict=True)))
+        out.append("  ".join("-" * width for width in widths))
+        out += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+        out.append("")
+    out += notes_lines(results)
+    passed = sum(1 for target in targets if target.passed)
+    failed = sum(1 for target in targets if target.passed is False)
+    out.append(f"targets: {passed} passed, {failed} failed; wall time {results['meta']['wall_seconds']:.0f} s")
+    return "\n".join(out)
+
+
+def render_markdown(results: dict[str, Any], targets: list[Target]) -> str:
+    meta = results["meta"]
+    out = [
+        "# Benchmark results",
+        "",
+        f"`python -m benchmarks{' --quick' if meta['quick'] else ''}` on {meta['started']} "
+        f"({meta['cpus']} cores, Python {meta['python']}), wall time {meta['wall_seconds']:.0f} s.",
+        "",
+    ]
+    for title, headers, rows in tables(results, targets):
+        out += [f"## {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+        out.append("")
+    out += ["## Notes", ""] + [f"- {line}" for line in notes_lines(results)] + [""]
+    return "\n".join(out)
+
+
+def plot(results: dict[str, Any], path: Path) -> str | None:
+    """p50 latency per query, ours vs naive, cold and warm, log scale; the reason when not drawn."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "matplotlib is not installed (pip install -e '.[bench]')"
+    names = [name for name in QUERIES if name == "Q5" or name in results["queries"]]
+    series = [("ours", "cold"), ("naive", "cold"), ("ours", "warm"), ("naive", "warm")]
+    colours = {"ours cold": "#1f77b4", "naive cold": "#ff7f0e", "ours warm": "#aec7e8", "naive warm": "#ffbb78"}
+    figure, axes = plt.subplots(figsize=(10, 5))
+    width = 0.2
+    for index, (server, phase) in enumerate(series):
+        values = []
+        for name in names:
+            if name == "Q5":
+                samples = results.get("q5", {}).get(server, {}).get(phase)
+                value = samples["p50_page_ms"] if samples else math.nan
+            else:
+                samples = results["queries"][name].get(server, {}).get(phase)
+                value = samples["p50_ms"] if samples else math.nan
+            values.append(value if isinstance(value, int | float) and value > 0 else math.nan)
+        positions = [i + (index - 1.5) * width for i in range(len(names))]
+        axes.bar(positions, values, width, label=f"{server} {phase}", color=colours[f"{server} {phase}"])
+    axes.set_yscale("log")
+    axes.set_xticks(range(len(names)), [f"{name} (per page)" if name == "Q5" else name for name in names])
+    axes.set_ylabel("p50 latency (ms, log scale)")
+    meta = results["meta"]
+    axes.set_title(f"p50 latency per query, gateway vs naive (upstream latency {meta['latency_ms']:g} ms)")
+    axes.grid(axis="y", which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    temporary = path.with_suffix(".png.tmp")
+    figure.savefig(temporary, format="png", dpi=100)
+    plt.close(figure)
+    os.replace(temporary, path)
+    return None
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def _write(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def write(results: dict[str, Any], targets: list[Target], out: Path) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "results.json", "markdown": out / "results.md", "png": out / "results.png"}
+    data = dict(results) | {"targets": [target.as_dict() for target in targets]}
+    if problem := plot(results, paths["png"]):
+        data.setdefault("notes", []).append(f"no plot: {problem}")
+        del paths["png"]
+    _write(paths["json"], json.dumps(_json_safe(data), indent=2, sort_keys=False) + "\n")
+    _write(paths["markdown"], render_markdown(results, targets))
+    return paths
