@@ -88,16 +88,18 @@ class SequenceClient:
     async def job_page(
         self, work_area_id: str, *, page: int, per_page: int, filter_name: str | None = None, deleted: bool = False
     ) -> JobPage:
-        """One page of a work area's jobs; each job is cached as if read by id."""
+        """One page of a work area's jobs.
+
+        Its jobs are not cached one by one: a BI export pages through tens of
+        thousands of jobs, which would push every page (and everything else)
+        out of the cache. Within a request the loaders are primed instead.
+        """
         query = f"pagination=true&page={page}&per_page={per_page}"
         if filter_name:
             query += f"&filter={filter_name}"
         if deleted:
             query += "&deleted"
-        result = await self._read(f"work_areas/{_segment(work_area_id)}/jobs?{query}", parse.parse_job_page)
-        for job in result.jobs:
-            self.cache.put(self.key(self.job_path(job.work_area_id, job.job_id, deleted=job.deleted)), job, self.ttl)
-        return result
+        return await self._read(f"work_areas/{_segment(work_area_id)}/jobs?{query}", parse.parse_job_page)
 
     async def children(
         self, work_area_id: str, job_id: str, kind: parse.Kind, *, deleted: bool = False

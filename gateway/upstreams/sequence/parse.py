@@ -239,8 +239,14 @@ def _job(fields: Fields) -> JobRecord:
         tags=split_tags(fields.text("tag_list")),
         title_external_id=fields.text("title_external_id"),
         deleted=_deleted(self_link),
-        links=dict(fields.links),
+        # Only the links the graph shows: the API's own links are built again
+        # from ids when needed, and a BI export keeps tens of thousands of jobs.
+        links={rel: href for rel, href in fields.links.items() if rel in EXTERNAL_LINKS},
     )
+
+
+# The links of a job that point outside Sequence's API (Movida, the web UI).
+EXTERNAL_LINKS = frozenset({"scheduling", "metadata", "title", "web"})
 
 
 def _work_area(fields: Fields) -> WorkAreaRecord:

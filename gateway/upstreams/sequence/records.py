@@ -1,9 +1,11 @@
 """Sequence's resources as the gateway holds them, free of wire formats.
 
 Ids are strings, as the graph exposes them. Children carry no `id` on the
-wire: theirs come from the last segment of their self link. Links are kept
-by rel, because they are data: the gateway reads ids from them and shows
-external URLs, and sends requests only to its configured origin.
+wire: theirs come from the last segment of their self link. A job keeps its
+external links by rel (Movida's scheduling, metadata and title, the web UI),
+because they are data the graph shows; the API's own links are read for ids
+and dropped, since the gateway builds its requests from ids under its
+configured origin.
 """
 
 from __future__ import annotations
