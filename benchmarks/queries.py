@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from gateway.config import ProtectionSettings
 from gateway.simulators.clock import Clock
 from gateway.simulators.gofilex.data import Portal, generate_gofilex
 from gateway.simulators.gofilex.model import OrderKind
@@ -27,9 +28,9 @@ MAIN_WORK_AREA = "10"
 LARGE_WORK_AREA = "20"
 Q2_PAGE_SIZE = 50
 Q5_PAGE_SIZE = 200
-# Each upstream client's httpx pool (gateway/upstreams/registry.py): requests
-# to one upstream beyond this many wait for a connection, in waves.
-UPSTREAM_POOL_CONNECTIONS = 64
+# The gateway's own limit on Sequence requests in flight (GATEWAY_SEQUENCE_CONCURRENCY):
+# requests beyond this many wait their turn, in waves.
+SEQUENCE_CONCURRENCY = ProtectionSettings().sequence_concurrency
 CHILD_KINDS = 4  # tasks, assets, notes, problems
 
 Q1 = (
@@ -86,7 +87,7 @@ class QuerySpec:
 
 
 def q2_round_trips(children: int = CHILD_KINDS * Q2_PAGE_SIZE) -> int:
-    return 1 + math.ceil(children / UPSTREAM_POOL_CONNECTIONS)
+    return 1 + math.ceil(children / SEQUENCE_CONCURRENCY)
 
 
 def _portals_of(variables: dict[str, Any]) -> int:
@@ -110,7 +111,7 @@ SPECS: dict[str, QuerySpec] = {
             Q2,
             lambda v: 1 + CHILD_KINDS * v.get("_jobs", Q2_PAGE_SIZE),
             lambda v: q2_round_trips(CHILD_KINDS * v.get("_jobs", Q2_PAGE_SIZE)),
-            f"calls 1 + 4 x 50 = 201; path (1 + ceil(200 / {UPSTREAM_POOL_CONNECTIONS})) x latency = 5 x latency",
+            f"calls 1 + 4 x 50 = 201; path (1 + ceil(200 / {SEQUENCE_CONCURRENCY})) x latency = 5 x latency",
         ),
         QuerySpec(
             "Q3",

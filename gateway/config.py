@@ -58,6 +58,12 @@ class ProtectionSettings:
     sequence_limit: int = 150
     sequence_window: float = 30.0
     budget_margin: float = 0.1
+    # Sequence requests in flight at once, and the size of its connection pool.
+    # Waiters queue in the budget's gate (earliest deadline first), never in
+    # httpcore's pool, whose every state change walks every queued request
+    # against every connection (encode/httpcore#1035): a cold 50-job page with
+    # 200 requests queued there spent half its CPU on that walk.
+    sequence_concurrency: int = 64
     # Gofilex documents no limit; these are the gateway's own manners per portal.
     gofilex_limit: int = 300
     gofilex_window: float = 30.0
@@ -128,6 +134,9 @@ class Settings:
             sequence_limit=env.number("SEQUENCE_RATE_LIMIT", int, defaults.sequence_limit, low=1),
             sequence_window=env.number("SEQUENCE_RATE_WINDOW", float, defaults.sequence_window, low=0.1),
             budget_margin=env.number("GATEWAY_BUDGET_MARGIN", float, defaults.budget_margin, high=0.9),
+            sequence_concurrency=env.number(
+                "GATEWAY_SEQUENCE_CONCURRENCY", int, defaults.sequence_concurrency, low=1, high=1024
+            ),
             gofilex_limit=env.number("GATEWAY_GOFILEX_RATE_LIMIT", int, defaults.gofilex_limit, low=1),
             gofilex_window=env.number("GATEWAY_GOFILEX_RATE_WINDOW", float, defaults.gofilex_window, low=0.1),
             gofilex_concurrency=env.number("GATEWAY_GOFILEX_CONCURRENCY", int, defaults.gofilex_concurrency, low=1),

@@ -16,12 +16,13 @@ from typing import Any
 
 import httpx
 
-from gateway.config import ProtectionSettings, Settings
+from gateway.config import PORTALS, ProtectionSettings, Settings
 from gateway.errors import NotConfigured
 from gateway.upstreams.budget import BudgetSettings, LocalBudget, RateBudget, RedisBudget
 from gateway.upstreams.cache import ResponseCache, credential_id
 from gateway.upstreams.gofilex.client import GofilexClient, portal_credential
 from gateway.upstreams.guard import UpstreamGuard
+from gateway.upstreams.pool import UpstreamTransport
 from gateway.upstreams.resilience import BreakerSettings, CircuitBreaker, RetryPolicy
 from gateway.upstreams.sequence.client import SequenceClient
 from gateway.upstreams.shared_store import SharedStore
@@ -55,7 +56,10 @@ class Upstreams:
 
 def sequence_budget_settings(protection: ProtectionSettings) -> BudgetSettings:
     return BudgetSettings(
-        limit=protection.sequence_limit, window=protection.sequence_window, margin=protection.budget_margin
+        limit=protection.sequence_limit,
+        window=protection.sequence_window,
+        margin=protection.budget_margin,
+        concurrency=protection.sequence_concurrency,
     )
 
 
@@ -109,17 +113,23 @@ async def open_upstreams(
         )
         return upstreams.guards[name]
 
-    options: dict[str, Any] = {
-        "timeout": httpx.Timeout(settings.upstream_timeout),
-        "limits": httpx.Limits(max_connections=64, max_keepalive_connections=32),
-        "transport": transport,
-        # Upstream origins are configured explicitly; proxy variables from the
-        # environment must not silently reroute (or break) them.
-        "trust_env": False,
-        "follow_redirects": False,
-    }
+    def client(connections: int) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.upstream_timeout),
+            # Requests wait for a connection in the guards' gates (earliest
+            # deadline first); the pool holds as many as the gates let through.
+            transport=transport or UpstreamTransport(max_connections=connections),
+            # Upstream origins are configured explicitly; proxy variables from the
+            # environment must not silently reroute (or break) them.
+            trust_env=False,
+            follow_redirects=False,
+        )
+
     try:
-        async with httpx.AsyncClient(**options) as sequence_http, httpx.AsyncClient(**options) as gofilex_http:
+        async with (
+            client(protection.sequence_concurrency) as sequence_http,
+            client(protection.gofilex_concurrency * len(PORTALS)) as gofilex_http,
+        ):
             if settings.sequence is not None:
                 upstreams.sequence_client = SequenceClient(
                     settings.sequence,

@@ -19,6 +19,12 @@ def test_defaults_follow_the_contract() -> None:
     assert settings.cache.sequence_ttl == 30
     assert (settings.cache.gofilex_finished_ttl, settings.cache.gofilex_running_ttl) == (300, 5)
     assert settings.redis_url is None
+    assert settings.protection.sequence_concurrency == 64
+
+
+def test_sequence_concurrency_is_settable() -> None:
+    settings = Settings.from_env({**UPSTREAMS, "GATEWAY_SEQUENCE_CONCURRENCY": "16"})
+    assert settings.protection.sequence_concurrency == 16
 
 
 @pytest.mark.parametrize("missing", ["SEQUENCE_URL", "SEQUENCE_USERNAME", "SEQUENCE_PASSWORD"])
@@ -57,6 +63,8 @@ def test_a_portal_token_overrides_the_shared_one() -> None:
         ("GATEWAY_PORT", "70000"),
         ("GATEWAY_CACHE_SEQUENCE_TTL", "-1"),
         ("GATEWAY_GOFILEX_BATCH_SIZE", "0"),
+        ("GATEWAY_SEQUENCE_CONCURRENCY", "0"),
+        ("GATEWAY_SEQUENCE_CONCURRENCY", "many"),
         ("SEQUENCE_URL", "ftp://sequence.example.com"),
     ],
 )
