@@ -5,9 +5,10 @@ request reaches the guard, so the budget is spent only on work nothing else
 can answer. For each attempt the guard
 
 1. fails fast while the upstream's circuit is open;
-2. waits for the rate budget inside the GraphQL request's deadline, or fails
-   fast with UPSTREAM_RATE_LIMITED when the wait would pass it (the cache may
-   then answer a stale value instead);
+2. waits for the rate budget inside the GraphQL request's deadline (less the
+   `MIN_ATTEMPT_SECONDS` the call itself needs), or fails fast with
+   UPSTREAM_RATE_LIMITED when the wait would pass it (the cache may then
+   answer a stale value instead);
 3. sends with a timeout no longer than what is left of the deadline;
 4. on a 429, pauses every sender of this credential until `Ratelimit-Reset`;
 5. retries safe reads on connection errors, timeouts, 502, 503 and 504 with
@@ -26,6 +27,10 @@ from gateway.upstreams.budget import BudgetExhausted, RateBudget
 from gateway.upstreams.resilience import NO_RETRY, CircuitBreaker, RetryPolicy, call_with_retries
 
 T = TypeVar("T")
+
+# A budget slot must leave the attempt at least this long before the
+# request's deadline: a later one would spend budget on a call that times out.
+MIN_ATTEMPT_SECONDS = 0.25
 
 
 class UpstreamGuard:
@@ -54,7 +59,8 @@ class UpstreamGuard:
         # The breaker first: an open circuit spends no budget.
         self.breaker.before_call()
         try:
-            await self.budget.acquire(deadline=deadline.current())
+            limit = deadline.current()
+            await self.budget.acquire(deadline=None if limit is None else limit - MIN_ATTEMPT_SECONDS)
         except BudgetExhausted as exc:
             self.breaker.record(exc)  # says nothing of the upstream's health
             raise UpstreamRateLimited(
