@@ -92,6 +92,10 @@ class Settings:
     # Order ids per orders/status call; larger batches are split (inferred:
     # Gofilex documents no maximum, the simulator refuses more than 500).
     gofilex_batch_size: int = 100
+    # Job pages fetched ahead of a client paging forward with `after` (a BI
+    # export reading a work area page by page); 0 turns read-ahead off. A
+    # client that stops early leaves at most this many pages read for nothing.
+    read_ahead_pages: int = 2
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, require_upstreams: bool = True) -> Settings:
@@ -164,6 +168,7 @@ class Settings:
             cache=cache,
             upstream_timeout=env.number("GATEWAY_UPSTREAM_TIMEOUT", float, cls.upstream_timeout, low=0.001),
             gofilex_batch_size=env.number("GATEWAY_GOFILEX_BATCH_SIZE", int, cls.gofilex_batch_size, low=1, high=500),
+            read_ahead_pages=env.number("GATEWAY_READ_AHEAD_PAGES", int, cls.read_ahead_pages, low=0, high=8),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 
@@ -383,7 +384,10 @@ class WorkArea(Node):
         if not 0 <= count <= MAX_FIRST:
             raise BadUserInput(f"first must be between 0 and {MAX_FIRST}, got {count}")
         offset = parse_cursor(after) + 1 if after else 0
-        jobs, total = await job_window(info, str(self.work_area_id), offset, count, filter, deleted)
+        work_area_id = str(self.work_area_id)
+        jobs, total = await job_window(info, work_area_id, offset, count, filter, deleted)
+        if after and count:
+            read_ahead(info, work_area_id, offset + count, count, total, filter, deleted)
         info.context.loaders.prime_jobs(jobs)
         edges = [
             SequenceJobEdge(cursor=cursor(offset + index), node=SequenceJob(record=job))
@@ -413,19 +417,55 @@ async def job_window(
     if count == 0:
         page = await sequence.job_page(work_area_id, page=1, per_page=1, filter_name=filter_name, deleted=deleted)
         return [], page.total_entries or 0
-    for per_page in range(count, MAX_FIRST + 1):
-        if offset // per_page == (offset + count - 1) // per_page:
-            number = offset // per_page + 1
-            page = await sequence.job_page(
-                work_area_id, page=number, per_page=per_page, filter_name=filter_name, deleted=deleted
-            )
-            start = offset - (number - 1) * per_page
-            return list(page.jobs[start : start + count]), page.total_entries or 0
+    single = single_page(offset, count)
+    if single is not None:
+        number, per_page = single
+        page = await sequence.job_page(
+            work_area_id, page=number, per_page=per_page, filter_name=filter_name, deleted=deleted
+        )
+        start = offset - (number - 1) * per_page
+        return list(page.jobs[start : start + count]), page.total_entries or 0
     first_number = offset // count + 1
-    pages = [
-        await sequence.job_page(work_area_id, page=number, per_page=count, filter_name=filter_name, deleted=deleted)
-        for number in (first_number, first_number + 1)
-    ]
+    pages = await asyncio.gather(
+        *(
+            sequence.job_page(work_area_id, page=number, per_page=count, filter_name=filter_name, deleted=deleted)
+            for number in (first_number, first_number + 1)
+        )
+    )
     jobs = [job for page in pages for job in page.jobs]
     start = offset - (first_number - 1) * count
     return jobs[start : start + count], pages[0].total_entries or 0
+
+
+def single_page(offset: int, count: int) -> tuple[int, int] | None:
+    """(page, per_page) of the one Sequence page that holds jobs [offset, offset + count), or None.
+
+    The smallest `per_page` from `count` up whose page boundaries do not cut
+    the window: `count` itself whenever the window is aligned to it.
+    """
+    for per_page in range(count, MAX_FIRST + 1):
+        if offset // per_page == (offset + count - 1) // per_page:
+            return offset // per_page + 1, per_page
+    return None
+
+
+def read_ahead(
+    info: Info, work_area_id: str, offset: int, count: int, total: int, filter: SequenceJobFilter | None, deleted: bool
+) -> None:
+    """A client paging forward (it sent `after`) will most likely ask for the
+    next windows too: start fetching the pages that will serve them, so its
+    next request finds them cached or already on the way."""
+    sequence = info.context.upstreams.sequence
+    if offset % count:
+        return  # not paging by whole windows: the next window is anyone's guess
+    for ahead in range(sequence.read_ahead_pages):
+        start = offset + ahead * count
+        if start >= total:
+            return
+        sequence.read_ahead_job_page(
+            work_area_id,
+            page=start // count + 1,
+            per_page=count,
+            filter_name=filter.value if filter else None,
+            deleted=deleted,
+        )

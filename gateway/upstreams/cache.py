@@ -111,6 +111,7 @@ class CacheStats:
     shared: int = 0  # callers that joined a fetch already in flight
     evictions: int = 0  # live entries dropped to respect maxsize
     stale: int = 0  # answers served past their freshness
+    prefetched: int = 0  # fetches started ahead of any caller (read-ahead)
 
 
 class _Entry(NamedTuple):
@@ -205,13 +206,31 @@ class ResponseCache:
             _notice(upstream, age, getattr(error, "code", "UPSTREAM_UNAVAILABLE"))
             return entry.value
 
+    def prefetch(self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T], float] | float) -> bool:
+        """Start fetching `key` in the background unless it is fresh or already in flight.
+
+        A caller that asks for `key` meanwhile joins the fetch instead of
+        starting its own. The fetch runs in a context of its own: it carries
+        no request's deadline or stale notices. Returns whether it started.
+        """
+        if key in self._in_flight or self.peek(key) is not None:
+            return False
+        self.stats.prefetched += 1
+        self._start_fetch(key, fetch, ttl, context=contextvars.Context())
+        return True
+
     def _start_fetch(
-        self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T], float] | float
+        self,
+        key: CacheKey,
+        fetch: Callable[[], Awaitable[T]],
+        ttl: Callable[[T], float] | float,
+        *,
+        context: contextvars.Context | None = None,
     ) -> asyncio.Task[T]:
         task = self._in_flight.get(key)
         if task is None:
             self.stats.misses += 1
-            task = asyncio.create_task(self._fetch_and_store(key, fetch, ttl))
+            task = asyncio.create_task(self._fetch_and_store(key, fetch, ttl), context=context)
             # Waiters that were cancelled never look at the outcome; retrieving it
             # here keeps asyncio from logging "exception was never retrieved".
             task.add_done_callback(_retrieve_outcome)

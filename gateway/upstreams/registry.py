@@ -143,6 +143,8 @@ async def open_upstreams(
                         sequence_budget_settings(protection),
                     ),
                     store=upstreams.store,
+                    background_timeout=protection.request_timeout,
+                    read_ahead_pages=settings.read_ahead_pages,
                 )
             for portal, portal_settings in settings.portals.items():
                 upstreams.portals[portal] = GofilexClient(

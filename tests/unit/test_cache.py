@@ -8,8 +8,16 @@ from typing import Any
 
 import pytest
 
+from gateway import deadline
 from gateway.errors import NotFound, UpstreamTimeout, UpstreamUnavailable
-from gateway.upstreams.cache import CacheKey, CacheStats, ResponseCache, StaleNotice, collect_stale_notices
+from gateway.upstreams.cache import (
+    CacheKey,
+    CacheStats,
+    ResponseCache,
+    StaleNotice,
+    collect_stale_notices,
+    stale_notices,
+)
 
 JOB = CacheKey("cred-a", "GET", "http://127.0.0.1:8101/api/work_areas/10/jobs/3")
 OTHER_JOB = CacheKey("cred-a", "GET", "http://127.0.0.1:8101/api/work_areas/10/jobs/4")
@@ -355,5 +363,76 @@ def test_invalidated_entries_are_never_served_stale() -> None:
 
         with pytest.raises(UpstreamUnavailable):
             await cache.get_or_fetch(JOB, down, ttl=30)
+
+    run(scenario)
+
+
+# Read-ahead ------------------------------------------------------------------
+
+
+def test_a_prefetch_is_joined_by_the_caller_that_asks_next() -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        upstream = Upstream()
+        upstream.gate.clear()
+        assert cache.prefetch(JOB, upstream.fetch, ttl=30)
+        await asyncio.sleep(0)
+        waiter = asyncio.create_task(cache.get_or_fetch(JOB, upstream.fetch, ttl=30))
+        await asyncio.sleep(0)
+        upstream.gate.set()
+        assert await waiter == "job 3"
+        assert await cache.get_or_fetch(JOB, upstream.fetch, ttl=30) == "job 3"
+        assert upstream.calls == 1
+        assert (cache.stats.prefetched, cache.stats.shared, cache.stats.hits) == (1, 1, 1)
+
+    run(scenario)
+
+
+def test_nothing_is_prefetched_that_is_fresh_or_already_in_flight() -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        upstream = Upstream()
+        await cache.get_or_fetch(JOB, upstream.fetch, ttl=30)
+        assert not cache.prefetch(JOB, upstream.fetch, ttl=30)
+        upstream.gate.clear()
+        assert cache.prefetch(OTHER_JOB, upstream.fetch, ttl=30)
+        assert not cache.prefetch(OTHER_JOB, upstream.fetch, ttl=30)
+        upstream.gate.set()
+        await asyncio.sleep(0.01)
+        assert upstream.calls == 2
+        assert cache.peek(OTHER_JOB) == "job 3"
+
+    run(scenario)
+
+
+def test_a_failed_prefetch_stores_nothing_and_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        failing = Upstream(error=UpstreamUnavailable("sequence", "down"))
+        assert cache.prefetch(JOB, failing.fetch, ttl=30)
+        await asyncio.sleep(0.01)
+        assert cache.peek(JOB) is None
+        # The next caller fetches for itself.
+        assert await cache.get_or_fetch(JOB, Upstream().fetch, ttl=30) == "job 3"
+
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        run(scenario)
+        gc.collect()
+    assert "never retrieved" not in caplog.text
+
+
+def test_a_prefetch_runs_outside_the_request_that_started_it() -> None:
+    async def scenario() -> None:
+        cache = ResponseCache()
+        seen: list[object] = []
+
+        async def fetch() -> str:
+            seen.append((stale_notices.get(), deadline.current()))
+            return "page 3"
+
+        with collect_stale_notices(), deadline.scope(0.5):
+            cache.prefetch(JOB, fetch, ttl=30)
+        await asyncio.sleep(0.01)
+        assert seen == [(None, None)]
 
     run(scenario)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import httpx
 
+from gateway import deadline
 from gateway.config import SequenceSettings
 from gateway.errors import BadUserInput, UpstreamBadResponse
 from gateway.upstreams.cache import CacheKey, ResponseCache, credential_id
@@ -47,8 +48,14 @@ class SequenceClient:
         ttl: float,
         guard: UpstreamGuard,
         store: SharedStore | None = None,
+        background_timeout: float = deadline.DEFAULT_REQUEST_TIMEOUT,
+        read_ahead_pages: int = 0,
     ) -> None:
         self.origin = Origin(settings.url)
+        # Job pages to fetch ahead of a client paging forward (GATEWAY_READ_AHEAD_PAGES).
+        self.read_ahead_pages = read_ahead_pages
+        # The time a read-ahead fetch may take: it belongs to no request.
+        self.background_timeout = background_timeout
         self.http = http
         self.cache = cache
         self.ttl = ttl
@@ -94,12 +101,38 @@ class SequenceClient:
         thousands of jobs, which would push every page (and everything else)
         out of the cache. Within a request the loaders are primed instead.
         """
+        path = self._job_page_path(work_area_id, page, per_page, filter_name, deleted)
+        return await self._read(path, parse.parse_job_page)
+
+    def read_ahead_job_page(
+        self, work_area_id: str, *, page: int, per_page: int, filter_name: str | None = None, deleted: bool = False
+    ) -> bool:
+        """Start fetching a job page no one has asked for yet, in the background.
+
+        For clients paging forward (a BI export reads every page in turn):
+        their next request finds the page cached or joins its fetch. Only
+        while Sequence's circuit is closed; the read spends budget like any
+        other. Returns whether a fetch started.
+        """
+        if self.guard.breaker.state != "closed":
+            return False
+        path = self._job_page_path(work_area_id, page, per_page, filter_name, deleted)
+        key, fetch = self._fetcher(path, parse.parse_job_page)
+
+        async def fetch_in_time() -> JobPage:
+            with deadline.scope(self.background_timeout):
+                return await fetch()
+
+        return self.cache.prefetch(key, fetch_in_time, self.ttl)
+
+    @staticmethod
+    def _job_page_path(work_area_id: str, page: int, per_page: int, filter_name: str | None, deleted: bool) -> str:
         query = f"pagination=true&page={page}&per_page={per_page}"
         if filter_name:
             query += f"&filter={filter_name}"
         if deleted:
             query += "&deleted"
-        return await self._read(f"work_areas/{_segment(work_area_id)}/jobs?{query}", parse.parse_job_page)
+        return f"work_areas/{_segment(work_area_id)}/jobs?{query}"
 
     async def children(
         self, work_area_id: str, job_id: str, kind: parse.Kind, *, deleted: bool = False
@@ -125,6 +158,11 @@ class SequenceClient:
 
     # plumbing -------------------------------------------------------------------
     async def _read(self, path: str, parser: Callable[[bytes, str], R]) -> R:
+        key, fetch = self._fetcher(path, parser)
+        return await self.cache.get_or_fetch(key, fetch, self.ttl, upstream=UPSTREAM)
+
+    def _fetcher(self, path: str, parser: Callable[[bytes, str], R]) -> tuple[CacheKey, Callable[[], Awaitable[R]]]:
+        """The cache key of `path` and the fetch that reads and parses it (shared store first)."""
         key = self.key(path)
 
         async def fetch() -> R:
@@ -142,7 +180,7 @@ class SequenceClient:
                 await self.store.put(key, response.content, media_type, self.ttl)
             return value
 
-        return await self.cache.get_or_fetch(key, fetch, self.ttl, upstream=UPSTREAM)
+        return key, fetch
 
     async def _get(self, url: str) -> httpx.Response:
         if self._challenge_met:
