@@ -9,11 +9,19 @@ While Redis fails, reads miss and writes are dropped (the store logs it).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
+import httpx
+
+from gateway.errors import UpstreamBadResponse
 from gateway.upstreams.cache import CacheKey
+from gateway.upstreams.payload import PayloadError
+
+R = TypeVar("R")
 
 
 class ResponseStore(Protocol):
@@ -52,3 +60,33 @@ class SharedStore:
     async def invalidate_url_prefix(self, credential: str, method: str, url_prefix: str) -> int:
         """Drop every shared body of `credential` whose URL starts with `url_prefix`."""
         return await self.store.delete_prefix(f"{credential}|{method}|{url_prefix}")
+
+
+async def read_through(
+    store: SharedStore | None,
+    key: CacheKey,
+    send: Callable[[], Awaitable[httpx.Response]],
+    parse: Callable[[bytes, str], R],
+    ttl: Callable[[R], float] | float,
+    *,
+    upstream: str,
+) -> R:
+    """The value of `key`: parsed from the body another replica shared, else
+    sent for, parsed and shared for `ttl` seconds (or `ttl(value)`).
+
+    A shared body that no longer parses is ignored; an upstream body that
+    does not parse is the upstream's fault: UPSTREAM_BAD_RESPONSE.
+    """
+    shared = await store.get(key) if store else None
+    if shared is not None:
+        with contextlib.suppress(PayloadError):
+            return parse(shared.body, shared.media_type)
+    response = await send()
+    media_type = response.headers.get("content-type", "")
+    try:
+        value = parse(response.content, media_type)
+    except PayloadError as exc:
+        raise UpstreamBadResponse(upstream, f"{upstream} sent an unexpected body: {exc}") from exc
+    if store:
+        await store.put(key, response.content, media_type, ttl(value) if callable(ttl) else ttl)
+    return value

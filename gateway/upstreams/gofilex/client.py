@@ -7,20 +7,18 @@ it is finished: a finished order changes no more, a running one does.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 
 import httpx
 
 from gateway.config import CacheSettings, PortalSettings
-from gateway.errors import UpstreamBadResponse
 from gateway.upstreams.cache import CacheKey, ResponseCache, credential_id
 from gateway.upstreams.gofilex import parse
 from gateway.upstreams.gofilex.records import GofilexJobRecord, OrderStatusRecord
 from gateway.upstreams.guard import UpstreamGuard
 from gateway.upstreams.http import Origin, raise_for_status, upstream_errors
-from gateway.upstreams.shared_store import SharedStore
+from gateway.upstreams.shared_store import SharedStore, read_through
 
 STATUS_PATH = "api/publication/v1/orders/status"
 JOBS_PATH = "api/publication/v1/jobs/by/order"
@@ -73,12 +71,15 @@ class GofilexClient:
         body = json.dumps({"orderIds": missing}).encode()
         key = CacheKey(self.credential, "POST", self.origin.url(STATUS_PATH), body)
 
-        async def fetch() -> tuple[OrderStatusRecord, ...]:
-            response = await self._post(STATUS_PATH, body)
-            try:
-                return parse.parse_order_statuses(response.content, self.portal)
-            except parse.PayloadError as exc:
-                raise UpstreamBadResponse(self.upstream, f"{self.upstream} sent an unexpected body: {exc}") from exc
+        def fetch() -> Awaitable[tuple[OrderStatusRecord, ...]]:
+            return read_through(
+                None,
+                key,
+                lambda: self._post(STATUS_PATH, body),
+                lambda content, _media_type: parse.parse_order_statuses(content, self.portal),
+                0,
+                upstream=self.upstream,
+            )
 
         # The batch itself is only shared while in flight; its orders are cached one by one.
         try:
@@ -104,21 +105,15 @@ class GofilexClient:
         body = json.dumps({"orderId": order_id}).encode()
         key = CacheKey(self.credential, "POST", self.origin.url(JOBS_PATH), body)
 
-        async def fetch() -> tuple[GofilexJobRecord, ...]:
-            shared = await self.store.get(key) if self.store else None
-            if shared is not None:
-                with contextlib.suppress(parse.PayloadError):
-                    return parse.parse_jobs(shared.body, self.portal, order_id)
-            response = await self._post(JOBS_PATH, body)
-            try:
-                jobs = parse.parse_jobs(response.content, self.portal, order_id)
-            except parse.PayloadError as exc:
-                raise UpstreamBadResponse(self.upstream, f"{self.upstream} sent an unexpected body: {exc}") from exc
-            if self.store:
-                await self.store.put(
-                    key, response.content, response.headers.get("content-type", ""), self._jobs_ttl(jobs)
-                )
-            return jobs
+        def fetch() -> Awaitable[tuple[GofilexJobRecord, ...]]:
+            return read_through(
+                self.store,
+                key,
+                lambda: self._post(JOBS_PATH, body),
+                lambda content, _media_type: parse.parse_jobs(content, self.portal, order_id),
+                self._jobs_ttl,
+                upstream=self.upstream,
+            )
 
         return await self.cache.get_or_fetch(key, fetch, self._jobs_ttl, upstream=self.upstream)
 

@@ -9,7 +9,6 @@ also shares identical in-flight reads between client requests.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -17,7 +16,7 @@ import httpx
 
 from gateway import deadline
 from gateway.config import SequenceSettings
-from gateway.errors import BadUserInput, UpstreamBadResponse
+from gateway.errors import BadUserInput
 from gateway.upstreams.cache import CacheKey, ResponseCache, credential_id
 from gateway.upstreams.guard import UpstreamGuard
 from gateway.upstreams.http import Origin, raise_for_status, upstream_errors
@@ -29,7 +28,7 @@ from gateway.upstreams.sequence.records import (
     JobRecord,
     WorkAreaRecord,
 )
-from gateway.upstreams.shared_store import SharedStore
+from gateway.upstreams.shared_store import SharedStore, read_through
 
 UPSTREAM = "sequence"
 JSON = {"Accept": "application/json"}
@@ -150,11 +149,8 @@ class SequenceClient:
     async def events(self, newer_than: str | None = None) -> tuple[EventRecord, ...]:
         """A page of the events feed after `newer_than` (the newest page without it); never cached."""
         path = "events" + (f"?newer_than={_segment(newer_than)}" if newer_than is not None else "")
-        response = await self._get(self.origin.url(path))
-        try:
-            return parse.parse_events(response.content, response.headers.get("content-type", ""))
-        except parse.PayloadError as exc:
-            raise UpstreamBadResponse(UPSTREAM, f"sequence sent an unexpected body: {exc}") from exc
+        key = self.key(path)
+        return await read_through(None, key, lambda: self._get(key.url), parse.parse_events, 0, upstream=UPSTREAM)
 
     # plumbing -------------------------------------------------------------------
     async def _read(self, path: str, parser: Callable[[bytes, str], R]) -> R:
@@ -165,20 +161,8 @@ class SequenceClient:
         """The cache key of `path` and the fetch that reads and parses it (shared store first)."""
         key = self.key(path)
 
-        async def fetch() -> R:
-            shared = await self.store.get(key) if self.store else None
-            if shared is not None:
-                with contextlib.suppress(parse.PayloadError):
-                    return parser(shared.body, shared.media_type)
-            response = await self._get(key.url)
-            media_type = response.headers.get("content-type", "")
-            try:
-                value = parser(response.content, media_type)
-            except parse.PayloadError as exc:
-                raise UpstreamBadResponse(UPSTREAM, f"sequence sent an unexpected body: {exc}") from exc
-            if self.store:
-                await self.store.put(key, response.content, media_type, self.ttl)
-            return value
+        def fetch() -> Awaitable[R]:
+            return read_through(self.store, key, lambda: self._get(key.url), parser, self.ttl, upstream=UPSTREAM)
 
         return key, fetch
 
