@@ -19,10 +19,10 @@ from strawberry.asgi import GraphQL
 
 from gateway.config import Settings
 from gateway.errors import GatewayError
+from gateway.events.relay import EventRelay
 from gateway.explorer import ASSETS as EXPLORER_ASSETS
 from gateway.explorer import MOUNT as EXPLORER_MOUNT
 from gateway.explorer import explorer_html
-from gateway.freshness import Freshness
 from gateway.loaders import Loaders
 from gateway.schema import schema
 from gateway.schema.context import Context
@@ -76,7 +76,7 @@ def build_context(request: Any, response: Any = None) -> Context:
         request=request,
         response=response,
         deadline_seconds=settings.protection.request_timeout,
-        events=request.state.freshness.hub,
+        events=request.state.relay.hub,
     )
 
 
@@ -171,7 +171,7 @@ async def readyz(request: Request) -> Response:
         "status": "ready" if ready else "not ready",
         "upstreams": report,
         "protection": await _protection(upstreams),
-        "events": request.state.freshness.report(),
+        "events": request.state.relay.report(),
         "notes": upstreams.notes,
     }
     return JSONResponse(body, 200 if ready else 503)
@@ -186,13 +186,13 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with open_upstreams(settings, transport=transport) as upstreams:
-            freshness = Freshness(upstreams, settings)
+            relay = EventRelay(upstreams, settings)
             if poll_events:
-                await freshness.start()
+                await relay.start()
             try:
-                yield {"upstreams": upstreams, "settings": settings, "readiness": Readiness(), "freshness": freshness}
+                yield {"upstreams": upstreams, "settings": settings, "readiness": Readiness(), "relay": relay}
             finally:
-                await freshness.stop()
+                await relay.stop()
 
     graphql = GatewayGraphQL(schema, graphql_ide="graphiql", allow_queries_via_get=True)
     return Starlette(

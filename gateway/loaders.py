@@ -16,6 +16,7 @@ from aiodataloader import DataLoader
 
 from gateway.upstreams.gofilex.records import GofilexJobRecord, OrderStatusRecord
 from gateway.upstreams.registry import Upstreams
+from gateway.upstreams.sequence.paths import Kind
 from gateway.upstreams.sequence.records import ChildRecord, JobRecord
 
 K = TypeVar("K")
@@ -32,7 +33,7 @@ class ChildrenKey(NamedTuple):
     work_area_id: str
     job_id: str
     deleted: bool
-    kind: str
+    kind: Kind
 
 
 class OrderKey(NamedTuple):
@@ -68,7 +69,7 @@ class Loaders:
         sequence = self.upstreams.sequence
         return await _each(
             keys,
-            lambda key: sequence.children(key.work_area_id, key.job_id, key.kind, deleted=key.deleted),  # type: ignore[arg-type]
+            lambda key: sequence.children(key.work_area_id, key.job_id, key.kind, deleted=key.deleted),
         )
 
     async def _load_statuses(self, keys: Sequence[OrderKey]) -> list[Any]:

@@ -6,21 +6,11 @@ event is about, and it is never requested.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
+from gateway.upstreams.sequence import paths
 from gateway.upstreams.sequence.records import EventRecord
-
-# A job's children by the path segment Sequence gives them, and their singular names.
-KINDS = {"tasks": "task", "assets": "asset", "notes": "note", "problems": "problem", "hooks": "hook"}
-
-# `.../work_areas/{wa}[/jobs/{job}[/{kind}[/{id}]]]`, after any path prefix (`/api`, a proxy's).
-_SUBJECT = re.compile(
-    r"/work_areas/(?P<work_area>\d+)"
-    r"(?:/jobs/(?P<job>\d+)(?:/(?P<kind>[a-z_]+)(?:/(?P<child>[^/]+))?)?)?/?$"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,27 +24,26 @@ class SequenceEvent:
     subject_link: str | None
     work_area_id: str | None
     job_id: str | None
-    kind: str | None  # tasks, assets, notes, problems or hooks; None for the job itself
+    kind: paths.Kind | None  # tasks, assets, notes, problems or hooks; None for the job itself
     child_id: str | None
 
     @property
     def subject_kind(self) -> str | None:
         """job, task, asset ... : the child's kind, else the resource the event type names."""
         if self.kind is not None:
-            return KINDS[self.kind]
+            return paths.RESOURCE_TYPES[self.kind]
         resource, _, _ = self.event_type.rpartition("_")
         return resource or None
 
 
 def event_from_record(record: EventRecord) -> SequenceEvent:
+    location = paths.locate(record.subject_link) if record.subject_link else None
     work_area_id = job_id = kind = child_id = None
-    if record.subject_link:
-        match = _SUBJECT.search(urlsplit(record.subject_link).path)
-        if match:
-            work_area_id, job_id = match["work_area"], match["job"]
-            # A sub-resource we do not know is still under its job: the job's ids hold.
-            if match["kind"] in KINDS:
-                kind, child_id = match["kind"], match["child"]
+    if location is not None and location.work_area_id is not None:
+        work_area_id, job_id = location.work_area_id, location.job_id
+        # A sub-resource we do not know is still under its job: the job's ids hold.
+        kind = location.child_kind
+        child_id = location.child_id if kind is not None else None
     return SequenceEvent(
         event_id=record.event_id,
         event_type=record.event_type,
@@ -68,4 +57,4 @@ def event_from_record(record: EventRecord) -> SequenceEvent:
     )
 
 
-__all__ = ["KINDS", "SequenceEvent", "event_from_record"]
+__all__ = ["SequenceEvent", "event_from_record"]

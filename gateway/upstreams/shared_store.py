@@ -57,9 +57,13 @@ class SharedStore:
         if ttl > 0:
             await self.store.set(self.key(key), (200, media_type, body), ttl)
 
-    async def invalidate_url_prefix(self, credential: str, method: str, url_prefix: str) -> int:
-        """Drop every shared body of `credential` whose URL starts with `url_prefix`."""
-        return await self.store.delete_prefix(f"{credential}|{method}|{url_prefix}")
+    async def invalidate(self, credential: str, method: str, url: str, *, below: bool = False) -> int:
+        """Drop the shared bodies of `credential` read from `url` with any query (every
+        page and view of it), and with `below` from every URL under it; the number dropped."""
+        # A key's URL ends at the "|" before the body hash (see `key`).
+        prefix = f"{credential}|{method}|{url}"
+        ends = ("|", "?", "/") if below else ("|", "?")
+        return sum([await self.store.delete_prefix(prefix + end) for end in ends])
 
 
 async def read_through(

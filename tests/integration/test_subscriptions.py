@@ -1,8 +1,8 @@
 """`sequenceEvents` over graphql-transport-ws and SSE, fed by polling the real Sequence simulator.
 
-The app here is built from the events pieces alone (poller, hub, schema,
-SSE endpoint), the way the gateway wires them: one poller per process whose
-events first invalidate the cache and are then fanned out to subscribers.
+The app here is built from the events pieces alone (the relay and its hub,
+schema, SSE endpoint), the way the gateway wires them: one poller per process
+whose events first invalidate the cache and are then fanned out to subscribers.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from strawberry.asgi import GraphQL
 from strawberry.schema.config import StrawberryConfig
 from websockets.sync.client import ClientConnection, connect
 
-from gateway.events import EventHub, EventPoller, invalidate_then_publish
+from gateway.events import EventHub
+from gateway.events.relay import EventRelay
 from gateway.loaders import Loaders
 from gateway.schema import NODE_TYPES
 from gateway.schema.context import Context
@@ -74,7 +75,7 @@ class EventsGateway:
 
 
 def build_app(running: RunningSimulators, hub: EventHub) -> Starlette:
-    settings = gateway_settings(running)
+    settings = gateway_settings(running, GATEWAY_EVENTS_MIN_INTERVAL=str(POLL_INTERVAL))
     schema = strawberry.Schema(
         query=Query, subscription=Subscription, types=NODE_TYPES, config=StrawberryConfig(scalar_map=SCALARS)
     )
@@ -90,16 +91,14 @@ def build_app(running: RunningSimulators, hub: EventHub) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with open_upstreams(settings) as upstreams:
-            poller = EventPoller(
-                upstreams.sequence.events,
-                on_events=invalidate_then_publish(upstreams.cache, hub),
-                interval=lambda: POLL_INTERVAL,
-            )
-            await poller.start()
+            relay = EventRelay(upstreams, settings, hub=hub)
+            # The budget in these settings is large, so the relay polls at its shortest interval.
+            assert relay.interval(ask=False) == POLL_INTERVAL
+            await relay.start()
             try:
                 yield {"upstreams": upstreams}
             finally:
-                await poller.stop()
+                await relay.stop()
 
     graphql = EventsGraphQL(schema)
 

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.schema.config import StrawberryConfig
 
+from gateway.config import Settings
 from gateway.errors import UpstreamRateLimited, UpstreamUnavailable
 from gateway.events import (
     EventHub,
@@ -23,10 +24,8 @@ from gateway.events import (
     SequenceEvent,
     SubscriberTooSlow,
     event_from_record,
-    invalidate_then_publish,
-    invalidates,
-    invalidates_any,
 )
+from gateway.events.relay import EventRelay
 from gateway.schema import NODE_TYPES
 from gateway.schema.query import Query
 from gateway.schema.scalars import SCALARS
@@ -34,6 +33,8 @@ from gateway.schema.subscription import Subscription
 from gateway.sse import _events as sse_events
 from gateway.sse import create_sse_endpoint
 from gateway.upstreams.cache import CacheKey, ResponseCache
+from gateway.upstreams.registry import Upstreams
+from gateway.upstreams.sequence.invalidation import invalidates_any
 from gateway.upstreams.sequence.records import EventRecord
 
 BASE = "http://127.0.0.1:8101/api"
@@ -94,90 +95,14 @@ def test_event_from_record_reads_ids_from_the_subject_links_path(
     assert (parsed.changes, parsed.subject_link) == (("status", "name"), link)
 
 
-# invalidation ------------------------------------------------------------------------------------
+# the relay -----------------------------------------------------------------------------------------
 
 
 def get(path: str, credential: str = "cred-a") -> CacheKey:
     return CacheKey(credential, "GET", BASE + path)
 
 
-@pytest.mark.parametrize(
-    ("key", "stale"),
-    [
-        # the job, live and deleted
-        (get("/work_areas/10/jobs/7"), True),
-        (get("/work_areas/10/jobs/7?deleted"), True),
-        # its children lists and items, live and deleted
-        (get("/work_areas/10/jobs/7/tasks"), True),
-        (get("/work_areas/10/jobs/7/problems?deleted"), True),
-        (get("/work_areas/10/jobs/7/notes/3"), True),
-        (get("/work_areas/10/jobs/7/assets/5?deleted"), True),
-        # read with another credential
-        (get("/work_areas/10/jobs/7", credential="cred-b"), True),
-        # every job list of the work area: pages, filters, the deleted view
-        (get("/work_areas/10/jobs"), True),
-        (get("/work_areas/10/jobs?pagination=true&page=3&per_page=50&filter=ready"), True),
-        (get("/work_areas/10/jobs?pagination=true&page=1&per_page=200&deleted"), True),
-        # other jobs, including one whose id starts with the same digits
-        (get("/work_areas/10/jobs/70"), False),
-        (get("/work_areas/10/jobs/8"), False),
-        (get("/work_areas/10/jobs/8/tasks"), False),
-        # another work area
-        (get("/work_areas/11/jobs/7"), False),
-        (get("/work_areas/11/jobs?pagination=true&page=1&per_page=50"), False),
-        # the work area itself, the work areas, the feed
-        (get("/work_areas/10"), False),
-        (get("/work_areas"), False),
-        (get("/events?newer_than=3"), False),
-        # writes and Gofilex's POST reads are never touched
-        (CacheKey("cred-a", "POST", BASE + "/work_areas/10/jobs/7", b"{}"), False),
-        (CacheKey("cred-g", "POST", "http://127.0.0.1:8102/api/publication/v1/orders/status", b"[]"), False),
-    ],
-)
-def test_a_job_event_makes_the_job_its_children_and_its_work_areas_lists_stale(key: CacheKey, stale: bool) -> None:
-    assert invalidates(event("10", "7"))(key) is stale
-
-
-@pytest.mark.parametrize(
-    "link",
-    [
-        f"{BASE}/work_areas/10/jobs/7/tasks/3",  # a child
-        f"{BASE}/work_areas/10/jobs/7?deleted",  # a deleted job
-    ],
-)
-def test_a_child_or_deleted_job_event_invalidates_like_its_job(link: str) -> None:
-    job_event = invalidates(event("10", "7"))
-    other = invalidates(event_from_record(record(2, "task_updated", link)))
-    keys = [get(path) for path in ("/work_areas/10/jobs/7/tasks", "/work_areas/10/jobs", "/work_areas/10/jobs/8")]
-    assert [other(key) for key in keys] == [job_event(key) for key in keys] == [True, True, False]
-
-
-def test_an_event_of_unknown_shape_makes_every_job_list_and_job_stale() -> None:
-    stale = invalidates(event(None, None))
-    assert stale(get("/work_areas/10/jobs/7/tasks"))
-    assert stale(get("/work_areas/11/jobs?pagination=true&page=2&per_page=50"))
-    assert stale(get("/work_areas/12/jobs/1?deleted"))
-    assert not stale(CacheKey("cred-a", "POST", BASE + "/work_areas/10/jobs"))
-    assert not stale(get("/events"))
-
-
-def test_a_work_area_event_makes_that_work_area_stale_and_no_other() -> None:
-    stale = invalidates(event("10", None))
-    assert stale(get("/work_areas/10"))
-    assert stale(get("/work_areas"))
-    assert stale(get("/work_areas/10/jobs/3/notes"))
-    assert not stale(get("/work_areas/11/jobs/3"))
-
-
-def test_a_batch_predicate_is_the_union_of_its_events() -> None:
-    stale = invalidates_any([event("10", "7"), event("11", "2")])
-    assert stale(get("/work_areas/10/jobs/7")) and stale(get("/work_areas/11/jobs/2/tasks"))
-    assert stale(get("/work_areas/11/jobs?page=1"))
-    assert not stale(get("/work_areas/10/jobs/2")) and not stale(get("/work_areas/12/jobs"))
-    assert not invalidates_any([])(get("/work_areas/10/jobs"))
-
-
-def test_invalidate_then_publish_drops_stale_reads_before_subscribers_hear() -> None:
+def test_the_relay_drops_stale_reads_before_subscribers_hear() -> None:
     cache = ResponseCache()
     job, other = get("/work_areas/10/jobs/7"), get("/work_areas/10/jobs/8")
     cache.put(job, "job 7", 60)
@@ -188,7 +113,13 @@ def test_invalidate_then_publish_drops_stale_reads_before_subscribers_hear() -> 
         def publish(self, published: SequenceEvent) -> None:
             seen.append((published.event_id, cache.peek(job)))
 
-    invalidate_then_publish(cache, Hub())([event("10", "7", "1"), event("10", "7", "2")])
+    class Sequence:
+        async def invalidate(self, changes: list[SequenceEvent]) -> None:
+            cache.invalidate(invalidates_any(changes))
+
+    upstreams = Upstreams(cache, sequence_client=Sequence())  # type: ignore[arg-type]
+    relay = EventRelay(upstreams, Settings(), hub=Hub())
+    run(lambda: relay._apply([event("10", "7", "1"), event("10", "7", "2")]))
     assert seen == [("1", None), ("2", None)]
     assert cache.peek(other) == "job 8"
 

@@ -1,26 +1,27 @@
 """Reads from Sequence: JSON through `Accept`, digest authentication, cached.
 
-URLs are built from ids under the configured origin, following the paths
-the Job page documents; links in payloads are data (ids are read from them)
-and are never requested. Every read goes through the response cache, which
-also shares identical in-flight reads between client requests.
+Paths come from `paths` (built from ids) and go under the configured
+origin; links in payloads are data (ids are read from them) and are never
+requested. Every read goes through the response cache, which also shares
+identical in-flight reads between client requests, and `invalidate` drops
+what a change makes stale from every cache layer.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 import httpx
 
 from gateway import deadline
 from gateway.config import SequenceSettings
-from gateway.errors import BadUserInput
 from gateway.upstreams.cache import CacheKey, ResponseCache, credential_id
 from gateway.upstreams.guard import UpstreamGuard
 from gateway.upstreams.http import Origin, raise_for_status, upstream_errors
-from gateway.upstreams.sequence import parse
+from gateway.upstreams.sequence import parse, paths
+from gateway.upstreams.sequence.invalidation import Staleness, Subject
 from gateway.upstreams.sequence.records import (
     ChildRecord,
     EventRecord,
@@ -68,28 +69,18 @@ class SequenceClient:
         self._challenge_met = False
         self._challenge_lock = asyncio.Lock()
 
-    # paths ------------------------------------------------------------------
-    @staticmethod
-    def job_path(work_area_id: str, job_id: str, *, deleted: bool = False) -> str:
-        return f"work_areas/{work_area_id}/jobs/{job_id}" + ("?deleted" if deleted else "")
-
-    @staticmethod
-    def children_path(work_area_id: str, job_id: str, kind: str, *, deleted: bool = False) -> str:
-        return f"work_areas/{work_area_id}/jobs/{job_id}/{kind}" + ("?deleted" if deleted else "")
-
     def key(self, path: str) -> CacheKey:
         return CacheKey(self.credential, "GET", self.origin.url(path))
 
     # reads ------------------------------------------------------------------
     async def work_areas(self) -> tuple[WorkAreaRecord, ...]:
-        return await self._read("work_areas", parse.parse_work_areas)
+        return await self._read(paths.work_areas(), parse.parse_work_areas)
 
     async def work_area(self, work_area_id: str) -> WorkAreaRecord:
-        return await self._read(f"work_areas/{_segment(work_area_id)}", parse.parse_work_area)
+        return await self._read(paths.work_area(work_area_id), parse.parse_work_area)
 
     async def job(self, work_area_id: str, job_id: str, *, deleted: bool = False) -> JobRecord:
-        path = self.job_path(_segment(work_area_id), _segment(job_id), deleted=deleted)
-        return await self._read(path, parse.parse_job)
+        return await self._read(paths.job(work_area_id, job_id, deleted=deleted), parse.parse_job)
 
     async def job_page(
         self, work_area_id: str, *, page: int, per_page: int, filter_name: str | None = None, deleted: bool = False
@@ -100,7 +91,7 @@ class SequenceClient:
         thousands of jobs, which would push every page (and everything else)
         out of the cache. Within a request the loaders are primed instead.
         """
-        path = self._job_page_path(work_area_id, page, per_page, filter_name, deleted)
+        path = paths.job_page(work_area_id, page=page, per_page=per_page, filter_name=filter_name, deleted=deleted)
         return await self._read(path, parse.parse_job_page)
 
     def read_ahead_job_page(
@@ -115,7 +106,7 @@ class SequenceClient:
         """
         if self.guard.breaker.state != "closed":
             return False
-        path = self._job_page_path(work_area_id, page, per_page, filter_name, deleted)
+        path = paths.job_page(work_area_id, page=page, per_page=per_page, filter_name=filter_name, deleted=deleted)
         key, fetch = self._fetcher(path, parse.parse_job_page)
 
         async def fetch_in_time() -> JobPage:
@@ -124,33 +115,40 @@ class SequenceClient:
 
         return self.cache.prefetch(key, fetch_in_time, self.ttl)
 
-    @staticmethod
-    def _job_page_path(work_area_id: str, page: int, per_page: int, filter_name: str | None, deleted: bool) -> str:
-        query = f"pagination=true&page={page}&per_page={per_page}"
-        if filter_name:
-            query += f"&filter={filter_name}"
-        if deleted:
-            query += "&deleted"
-        return f"work_areas/{_segment(work_area_id)}/jobs?{query}"
-
     async def children(
-        self, work_area_id: str, job_id: str, kind: parse.Kind, *, deleted: bool = False
+        self, work_area_id: str, job_id: str, kind: paths.Kind, *, deleted: bool = False
     ) -> tuple[ChildRecord, ...]:
-        path = self.children_path(_segment(work_area_id), _segment(job_id), kind, deleted=deleted)
+        path = paths.children(work_area_id, job_id, kind, deleted=deleted)
         return await self._read(path, lambda body, media_type: parse.parse_children(kind, body, media_type))
 
     async def child(
-        self, work_area_id: str, job_id: str, kind: parse.Kind, child_id: str, *, deleted: bool = False
+        self, work_area_id: str, job_id: str, kind: paths.Kind, child_id: str, *, deleted: bool = False
     ) -> ChildRecord:
-        base = self.children_path(_segment(work_area_id), _segment(job_id), kind)
-        path = f"{base}/{_segment(child_id)}" + ("?deleted" if deleted else "")
+        path = f"{paths.children(work_area_id, job_id, kind)}/{paths.segment(child_id)}" + (
+            "?deleted" if deleted else ""
+        )
         return await self._read(path, lambda body, media_type: parse.parse_child(kind, body, media_type))
 
     async def events(self, newer_than: str | None = None) -> tuple[EventRecord, ...]:
         """A page of the events feed after `newer_than` (the newest page without it); never cached."""
-        path = "events" + (f"?newer_than={_segment(newer_than)}" if newer_than is not None else "")
-        key = self.key(path)
+        key = self.key(paths.events(newer_than))
         return await read_through(None, key, lambda: self._get(key.url), parse.parse_events, 0, upstream=UPSTREAM)
+
+    # invalidation -----------------------------------------------------------
+    async def invalidate(self, changes: Iterable[Subject]) -> int:
+        """Drop what `changes` (events, by their subjects' ids) make stale, from every cache layer.
+
+        Returns the number of in-process entries dropped; the Redis layer's
+        entries of this credential go too, for every replica.
+        """
+        stale = Staleness(changes)
+        if not stale:
+            return 0
+        dropped = self.cache.invalidate(stale.covers_key)
+        if self.store is not None:
+            for scope in stale.scopes():
+                await self.store.invalidate(self.credential, "GET", self.origin.url(scope.path), below=scope.below)
+        return dropped
 
     # plumbing -------------------------------------------------------------------
     async def _read(self, path: str, parser: Callable[[bytes, str], R]) -> R:
@@ -186,11 +184,3 @@ class SequenceClient:
 
 def sequence_credential(settings: SequenceSettings) -> str:
     return credential_id(settings.url, settings.username, settings.password)
-
-
-def _segment(value: str) -> str:
-    """An id placed in a path: digits only, as Sequence's ids are, so a
-    client's argument can never change the path."""
-    if not value.isdigit():
-        raise BadUserInput(f"{value!r} is not a Sequence id (digits only)")
-    return value

@@ -11,13 +11,11 @@ the wrong type, is a `PayloadError` naming the resource and the field.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
-from typing import Literal, get_args
 from urllib.parse import parse_qs, urlsplit
 
 from gateway.upstreams.payload import Fields, PayloadError, parse_datetime
-from gateway.upstreams.sequence import parse_json, parse_xml
+from gateway.upstreams.sequence import parse_json, parse_xml, paths
 from gateway.upstreams.sequence.records import (
     AssetRecord,
     ChildRecord,
@@ -32,7 +30,6 @@ from gateway.upstreams.sequence.records import (
 )
 
 __all__ = [
-    "Kind",
     "PayloadError",
     "error_messages",
     "id_from_link",
@@ -48,11 +45,6 @@ __all__ = [
     "split_tags",
 ]
 
-Kind = Literal["tasks", "assets", "notes", "problems", "hooks"]
-
-# Each kind's resource type is its singular: "tasks" -> "task".
-_CHILD_TYPES = {kind: kind.removesuffix("s") for kind in get_args(Kind)}
-_JOB_PATH = re.compile(r"/work_areas/([^/]+)/jobs/([^/]+)/?$")
 # A hook's fields that have their own place in the record.
 _HOOK_FIELDS = frozenset({"resource_type", "event", "url", "active"})
 
@@ -76,12 +68,12 @@ def parse_work_area(body: bytes, media_type: str) -> WorkAreaRecord:
     return _work_area(_read(body, media_type, "work_area"))
 
 
-def parse_children(kind: Kind, body: bytes, media_type: str) -> tuple[ChildRecord, ...]:
+def parse_children(kind: paths.Kind, body: bytes, media_type: str) -> tuple[ChildRecord, ...]:
     items, _ = _read_list(body, media_type, kind, _child_type(kind))
     return tuple(_child(kind, item) for item in items)
 
 
-def parse_child(kind: Kind, body: bytes, media_type: str) -> ChildRecord:
+def parse_child(kind: paths.Kind, body: bytes, media_type: str) -> ChildRecord:
     return _child(kind, _read(body, media_type, _child_type(kind)))
 
 
@@ -162,10 +154,10 @@ def _dasherise(name: str) -> str:
     return name.replace("_", "-")
 
 
-def _child_type(kind: str) -> str:
+def _child_type(kind: paths.Kind) -> str:
     try:
-        return _CHILD_TYPES[kind]
-    except KeyError:
+        return paths.RESOURCE_TYPES[kind]
+    except KeyError:  # a kind that was never checked (a str at run time)
         raise ValueError(f"unknown kind of job child: {kind!r}") from None
 
 
@@ -221,13 +213,12 @@ def _date(fields: Fields, name: str) -> dt.date | None:
 
 def _job(fields: Fields) -> JobRecord:
     self_link = _self_link(fields)
-    match = _JOB_PATH.search(urlsplit(self_link).path)
-    if match is None:
+    location = paths.locate(self_link)
+    if location is None or location.work_area_id is None or location.job_id is None or not location.is_job:
         raise PayloadError(f"{fields.where}: the self link is not a job's (/work_areas/<id>/jobs/<id>)")
-    work_area_id, link_id = match.groups()
     return JobRecord(
-        work_area_id=work_area_id,
-        job_id=_identity(fields, link_id),
+        work_area_id=location.work_area_id,
+        job_id=_identity(fields, location.job_id),
         name=fields.required_text("name"),
         status=fields.required_text("status"),
         tasks_status=fields.required_text("tasks_status"),
@@ -268,7 +259,7 @@ def _event(fields: Fields) -> EventRecord:
     )
 
 
-def _child(kind: str, fields: Fields) -> ChildRecord:
+def _child(kind: paths.Kind, fields: Fields) -> ChildRecord:
     # Children carry no id on the wire: theirs is their self link's last segment.
     return _CHILD_BUILDERS[kind](fields, _link_id(fields, _self_link(fields)))
 
@@ -341,7 +332,8 @@ def _scalar_text(value: object) -> str | None:
     return str(value)
 
 
-_CHILD_BUILDERS: dict[str, Callable[[Fields, str], ChildRecord]] = {
+# One builder per kind of paths.CHILD_KINDS.
+_CHILD_BUILDERS: dict[paths.Kind, Callable[[Fields, str], ChildRecord]] = {
     "tasks": _task,
     "assets": _asset,
     "notes": _note,

@@ -1,8 +1,8 @@
-"""Sequence's events keep every replica's cache fresh and feed the subscriptions.
+"""The relay of Sequence's events: every replica's cache kept fresh, every subscriber told.
 
 One poller reads the events feed (with Redis, only the replica holding the
 poller lock polls, so N replicas cost one poll stream). Each batch:
-1. drops what it makes stale from this process's cache and the Redis layer,
+1. drops what it makes stale from every cache layer (`SequenceClient.invalidate`),
 2. goes to this process's subscribers,
 3. is published on Redis, and every other replica does 1 and 2 with it.
 
@@ -24,7 +24,9 @@ from datetime import datetime
 from typing import Any
 
 from gateway.config import Settings
-from gateway.events import EventHub, EventPoller, SequenceEvent, invalidates_any
+from gateway.events.event import SequenceEvent
+from gateway.events.hub import EventHub
+from gateway.events.poller import EventPoller
 from gateway.upstreams.registry import Upstreams, sequence_budget_settings
 from gateway.upstreams.sequence.records import EventRecord
 
@@ -33,11 +35,11 @@ logger = logging.getLogger(__name__)
 CHANNEL = "gw:sequence-events"
 
 
-class Freshness:
-    def __init__(self, upstreams: Upstreams, settings: Settings) -> None:
+class EventRelay:
+    def __init__(self, upstreams: Upstreams, settings: Settings, *, hub: EventHub | None = None) -> None:
         self.upstreams = upstreams
         self.settings = settings
-        self.hub = EventHub()
+        self.hub = hub if hub is not None else EventHub()
         self.poller: EventPoller | None = None
         self.instance = uuid.uuid4().hex
         self._requests_this_round = 0
@@ -128,34 +130,15 @@ class Freshness:
         await self._apply(events)
 
     async def _apply(self, events: list[SequenceEvent]) -> None:
+        """Drop what the batch makes stale, then tell subscribers: in that order, so a
+        subscriber that reads the changed job on hearing of it gets the new version."""
         if not events:
             return
-        self.upstreams.cache.invalidate(invalidates_any(events))
-        store = self.upstreams.store
         client = self.upstreams.sequence_client
-        if store is not None and client is not None:
-            for prefix in _shared_prefixes(client.origin.url(""), events):
-                await store.invalidate_url_prefix(client.credential, "GET", prefix)
+        if client is not None:
+            await client.invalidate(events)
         for event in events:
             self.hub.publish(event)
-
-
-def _shared_prefixes(api_url: str, events: list[SequenceEvent]) -> set[str]:
-    """URL prefixes of the Redis layer's entries the events make stale."""
-    base = api_url.rstrip("/")
-    prefixes: set[str] = set()
-    for event in events:
-        if event.work_area_id is None:
-            prefixes.add(f"{base}/work_areas")
-            continue
-        jobs = f"{base}/work_areas/{event.work_area_id}/jobs"
-        prefixes.add(f"{jobs}?")  # every list page, filter and deleted view
-        if event.job_id is None:
-            prefixes.add(jobs)
-        else:
-            prefixes.update((f"{jobs}/{event.job_id}?", f"{jobs}/{event.job_id}/"))
-            prefixes.add(f"{jobs}/{event.job_id}|")  # the job by id itself: the key ends after the URL
-    return prefixes
 
 
 def _encode(event: SequenceEvent) -> dict[str, Any]:
@@ -172,4 +155,4 @@ def _decode(data: dict[str, Any]) -> SequenceEvent:
     return SequenceEvent(**data)
 
 
-__all__ = ["Freshness"]
+__all__ = ["EventRelay"]
