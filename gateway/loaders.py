@@ -16,11 +16,40 @@ from aiodataloader import DataLoader
 
 from gateway.upstreams.gofilex.records import GofilexJobRecord, OrderStatusRecord
 from gateway.upstreams.registry import Upstreams
+from gateway.upstreams.sequence.pages import MAX_PER_PAGE
 from gateway.upstreams.sequence.paths import Kind
-from gateway.upstreams.sequence.records import ChildRecord, JobRecord
+from gateway.upstreams.sequence.records import ChildRecord, JobRecord, JobWindow, WorkAreaRecord
+
+# The most jobs one window of a work area's list may hold: Sequence's largest page.
+MAX_WINDOW = MAX_PER_PAGE
+# The one key of the list of work areas.
+ALL_WORK_AREAS = "all"
+
+__all__ = [
+    "ALL_WORK_AREAS",
+    "MAX_WINDOW",
+    "ChildrenKey",
+    "JobKey",
+    "Kind",
+    "Loaders",
+    "OrderKey",
+    "WindowKey",
+]
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+class WindowKey(NamedTuple):
+    """Jobs [offset, offset + count) of a work area's list; `paging_forward` when the
+    client asked for the window after a cursor (its next windows are read ahead)."""
+
+    work_area_id: str
+    offset: int
+    count: int
+    filter_name: str | None = None
+    deleted: bool = False
+    paging_forward: bool = False
 
 
 class JobKey(NamedTuple):
@@ -51,6 +80,9 @@ class Loaders:
     def __init__(self, upstreams: Upstreams, *, gofilex_batch_size: int = 100) -> None:
         self.upstreams = upstreams
         self.batch_size = gofilex_batch_size
+        self.work_areas: DataLoader[str, tuple[WorkAreaRecord, ...]] = DataLoader(self._load_work_areas)
+        self.work_area: DataLoader[str, WorkAreaRecord] = DataLoader(self._load_work_area)
+        self.job_window: DataLoader[WindowKey, JobWindow] = DataLoader(self._load_job_windows)
         self.job: DataLoader[JobKey, JobRecord] = DataLoader(self._load_jobs)
         self.children: DataLoader[ChildrenKey, tuple[ChildRecord, ...]] = DataLoader(self._load_children)
         self.order_status: DataLoader[OrderKey, OrderStatusRecord | None] = DataLoader(self._load_statuses)
@@ -60,6 +92,31 @@ class Loaders:
         """A job that came in a page is not fetched again by id."""
         for job in jobs:
             self.job.prime(JobKey(job.work_area_id, job.job_id, job.deleted), job)
+
+    async def _load_work_areas(self, keys: Sequence[str]) -> list[Any]:
+        sequence = self.upstreams.sequence
+        return await _each(keys, lambda key: sequence.work_areas())
+
+    async def _load_work_area(self, keys: Sequence[str]) -> list[Any]:
+        sequence = self.upstreams.sequence
+        return await _each(keys, sequence.work_area)
+
+    async def _load_job_windows(self, keys: Sequence[WindowKey]) -> list[Any]:
+        sequence = self.upstreams.sequence
+
+        async def load(key: WindowKey) -> JobWindow:
+            window = await sequence.job_window(
+                key.work_area_id,
+                offset=key.offset,
+                count=key.count,
+                filter_name=key.filter_name,
+                deleted=key.deleted,
+                read_ahead=key.paging_forward,
+            )
+            self.prime_jobs(window.jobs)
+            return window
+
+        return await _each(keys, load)
 
     async def _load_jobs(self, keys: Sequence[JobKey]) -> list[Any]:
         sequence = self.upstreams.sequence

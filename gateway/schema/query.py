@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import strawberry
 
 from gateway.errors import BadUserInput, NotFound
-from gateway.loaders import ChildrenKey, JobKey, OrderKey
+from gateway.loaders import ALL_WORK_AREAS, ChildrenKey, JobKey, OrderKey
 from gateway.schema.context import Info
 from gateway.schema.enums import GofilexPortal
 from gateway.schema.gofilex import GofilexOrder, JobGraph, order_of
@@ -42,7 +42,7 @@ async def _order(info: Info, portal: str, order_id: str) -> GofilexOrder | None:
 # How each Node type is fetched again from the parts of its global id.
 async def _node_work_area(info: Info, parts: list[str]) -> Node | None:
     (work_area_id,) = parts
-    record = await info.context.upstreams.sequence.work_area(work_area_id)
+    record = await info.context.loaders.work_area.load(work_area_id)
     return WorkArea(work_area_id=strawberry.ID(record.work_area_id), name_value=record.name)
 
 
@@ -115,7 +115,7 @@ class Query:
 
     @strawberry.field(description="The Sequence work areas the gateway's user can see.")
     async def work_areas(self, info: Info) -> list[WorkArea]:
-        records = await info.context.upstreams.sequence.work_areas()
+        records = await info.context.loaders.work_areas.load(ALL_WORK_AREAS)
         return [WorkArea(work_area_id=strawberry.ID(area.work_area_id), name_value=area.name) for area in records]
 
     @strawberry.field(description="One work area; its fields fail with NOT_FOUND when Sequence has no such work area.")

@@ -3,9 +3,10 @@
 Every upstream wait, attempt and retry of the operation fits inside its
 deadline (gateway.deadline), set here from the context's `deadline_seconds`.
 
-The response cache records a notice whenever it answers past an entry's
-freshness (refreshing in the background, or standing in for a failing
-upstream); this extension collects the request's notices and reports them:
+The response cache records a notice (gateway.notices) whenever it answers
+past an entry's freshness (refreshing in the background, or standing in for
+a failing upstream); this extension collects the request's notices and
+reports them:
 
     "extensions": {"stale": [{"upstream": "sequence", "ageSeconds": 42.0, "reason": "UPSTREAM_UNAVAILABLE"}]}
 """
@@ -18,16 +19,15 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from gateway import deadline
-from gateway.upstreams.cache import StaleNotice, collect_stale_notices
+from gateway import deadline, notices
 
 
 class RequestScopeExtension(SchemaExtension):
-    notices: list[StaleNotice]
+    stale: list[notices.StaleNotice]
 
     def on_operation(self) -> Iterator[None]:
-        with collect_stale_notices() as notices:
-            self.notices = notices
+        with notices.collect() as stale:
+            self.stale = stale
             yield
 
     def on_execute(self) -> Iterator[None]:
@@ -40,11 +40,11 @@ class RequestScopeExtension(SchemaExtension):
             yield
 
     def get_results(self) -> dict[str, Any]:
-        notices = getattr(self, "notices", None)
-        if not notices:
+        stale = getattr(self, "stale", None)
+        if not stale:
             return {}
         return {
             "stale": [
-                {"upstream": notice.upstream, "ageSeconds": notice.age, "reason": notice.reason} for notice in notices
+                {"upstream": notice.upstream, "ageSeconds": notice.age, "reason": notice.reason} for notice in stale
             ]
         }

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
 
 import strawberry
 
 from gateway.errors import BadUserInput
-from gateway.loaders import ChildrenKey, OrderKey
+from gateway.loaders import MAX_WINDOW, ChildrenKey, Kind, OrderKey, WindowKey
 from gateway.schema.context import Info
 from gateway.schema.enums import (
     SequenceAssetsStatus,
@@ -23,6 +22,7 @@ from gateway.schema.ids import cursor, global_id, parse_cursor
 from gateway.schema.node import Node
 from gateway.upstreams.sequence.records import (
     AssetRecord,
+    ChildRecord,
     HookRecord,
     JobRecord,
     NoteRecord,
@@ -30,7 +30,7 @@ from gateway.upstreams.sequence.records import (
     TaskRecord,
 )
 
-MAX_FIRST = 200
+DEFAULT_FIRST = 50
 # gofilex:<orderId> (the EMEA portal) or gofilex:<portal>:<orderId>, portal in either case.
 GOFILEX_TAG = re.compile(r"^gofilex:(?:(emea|apac|mps|noram):)?([A-Za-z0-9]+)$", re.IGNORECASE)
 
@@ -268,7 +268,7 @@ class SequenceJob(Node):
     def work_area(self) -> WorkArea:
         return WorkArea(work_area_id=strawberry.ID(self.record.work_area_id))
 
-    async def _children(self, info: Info, kind: str) -> tuple:
+    async def _children(self, info: Info, kind: Kind) -> tuple[ChildRecord, ...]:
         job = self.record
         return await info.context.loaders.children.load(ChildrenKey(job.work_area_id, job.job_id, job.deleted, kind))
 
@@ -368,7 +368,7 @@ class WorkArea(Node):
     @strawberry.field(description="The work area's name.")
     async def name(self, info: Info) -> str | None:
         if self.name_value is None:
-            self.name_value = (await info.context.upstreams.sequence.work_area(self.work_area_id)).name
+            self.name_value = (await info.context.loaders.work_area.load(str(self.work_area_id))).name
         return self.name_value
 
     @strawberry.field(description="The work area's jobs, a page at a time.")
@@ -377,95 +377,31 @@ class WorkArea(Node):
         info: Info,
         filter: SequenceJobFilter | None = None,
         deleted: bool = False,
-        first: int | None = 50,
+        first: int | None = DEFAULT_FIRST,
         after: str | None = None,
     ) -> SequenceJobConnection:
-        count = 50 if first is None else first
-        if not 0 <= count <= MAX_FIRST:
-            raise BadUserInput(f"first must be between 0 and {MAX_FIRST}, got {count}")
+        count = DEFAULT_FIRST if first is None else first
+        if not 0 <= count <= MAX_WINDOW:
+            raise BadUserInput(f"first must be between 0 and {MAX_WINDOW}, got {count}")
         offset = parse_cursor(after) + 1 if after else 0
-        work_area_id = str(self.work_area_id)
-        jobs, total = await job_window(info, work_area_id, offset, count, filter, deleted)
-        if after and count:
-            read_ahead(info, work_area_id, offset + count, count, total, filter, deleted)
-        info.context.loaders.prime_jobs(jobs)
+        window = await info.context.loaders.job_window.load(
+            WindowKey(
+                str(self.work_area_id),
+                offset,
+                count,
+                filter_name=filter.value if filter else None,
+                deleted=deleted,
+                paging_forward=bool(after),
+            )
+        )
         edges = [
             SequenceJobEdge(cursor=cursor(offset + index), node=SequenceJob(record=job))
-            for index, job in enumerate(jobs)
+            for index, job in enumerate(window.jobs)
         ]
         page_info = PageInfo(
-            has_next_page=offset + len(jobs) < total,
+            has_next_page=offset + len(window.jobs) < window.total,
             has_previous_page=offset > 0,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         )
-        return SequenceJobConnection(total_count=total, page_info=page_info, edges=edges)
-
-
-async def job_window(
-    info: Info, work_area_id: str, offset: int, count: int, filter: SequenceJobFilter | None, deleted: bool
-) -> tuple[list[JobRecord], int]:
-    """Jobs [offset, offset + count) of a work area, in as few upstream pages as possible.
-
-    Sequence pages are fixed-size slices (`page`, `per_page` up to 200), so
-    the window is served by one page whose size covers it when one exists,
-    preferring `per_page == count` (what clients paging forward share in the
-    cache), and by two pages of `count` otherwise.
-    """
-    sequence = info.context.upstreams.sequence
-    filter_name = filter.value if filter else None
-    if count == 0:
-        page = await sequence.job_page(work_area_id, page=1, per_page=1, filter_name=filter_name, deleted=deleted)
-        return [], page.total_entries or 0
-    single = single_page(offset, count)
-    if single is not None:
-        number, per_page = single
-        page = await sequence.job_page(
-            work_area_id, page=number, per_page=per_page, filter_name=filter_name, deleted=deleted
-        )
-        start = offset - (number - 1) * per_page
-        return list(page.jobs[start : start + count]), page.total_entries or 0
-    first_number = offset // count + 1
-    pages = await asyncio.gather(
-        *(
-            sequence.job_page(work_area_id, page=number, per_page=count, filter_name=filter_name, deleted=deleted)
-            for number in (first_number, first_number + 1)
-        )
-    )
-    jobs = [job for page in pages for job in page.jobs]
-    start = offset - (first_number - 1) * count
-    return jobs[start : start + count], pages[0].total_entries or 0
-
-
-def single_page(offset: int, count: int) -> tuple[int, int] | None:
-    """(page, per_page) of the one Sequence page that holds jobs [offset, offset + count), or None.
-
-    The smallest `per_page` from `count` up whose page boundaries do not cut
-    the window: `count` itself whenever the window is aligned to it.
-    """
-    for per_page in range(count, MAX_FIRST + 1):
-        if offset // per_page == (offset + count - 1) // per_page:
-            return offset // per_page + 1, per_page
-    return None
-
-
-def read_ahead(
-    info: Info, work_area_id: str, offset: int, count: int, total: int, filter: SequenceJobFilter | None, deleted: bool
-) -> None:
-    """A client paging forward (it sent `after`) will most likely ask for the
-    next windows too: start fetching the pages that will serve them, so its
-    next request finds them cached or already on the way."""
-    sequence = info.context.upstreams.sequence
-    if offset % count:
-        return  # not paging by whole windows: the next window is anyone's guess
-    for ahead in range(sequence.read_ahead_pages):
-        start = offset + ahead * count
-        if start >= total:
-            return
-        sequence.read_ahead_job_page(
-            work_area_id,
-            page=start // count + 1,
-            per_page=count,
-            filter_name=filter.value if filter else None,
-            deleted=deleted,
-        )
+        return SequenceJobConnection(total_count=window.total, page_info=page_info, edges=edges)

@@ -14,25 +14,25 @@ Entries outlive their freshness by a stale window:
 - stale-if-error: when the upstream fails (unavailable, timing out, rate
   limited, answering garbage), the last good value is answered instead of
   the error, up to `stale_if_error` seconds after it expired.
-Both are recorded in the request's `stale_notices`, which the GraphQL layer
-reports in the response's extensions. Invalidated entries are dropped
+Both are recorded as the request's notices (gateway.notices), which the
+GraphQL layer reports in the response's extensions. Invalidated entries are dropped
 entirely: an entry known to be outdated is never served, even as stale.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 import cachetools
 
+from gateway import notices
 from gateway.errors import UpstreamError
 
 logger = logging.getLogger(__name__)
@@ -42,35 +42,6 @@ T = TypeVar("T")
 DEFAULT_MAXSIZE = 10_000
 DEFAULT_REVALIDATE_WITHIN = 10.0
 DEFAULT_STALE_IF_ERROR = 600.0
-
-
-@dataclass(frozen=True)
-class StaleNotice:
-    """One answer served past its freshness, for the client to know."""
-
-    upstream: str
-    age: float  # seconds since the value was fetched
-    reason: str  # "REVALIDATING", or the code of the error that the stale value stands in for
-
-
-# The notices of the GraphQL request being answered (None outside one).
-stale_notices: contextvars.ContextVar[list[StaleNotice] | None] = contextvars.ContextVar("stale_notices", default=None)
-
-
-@contextlib.contextmanager
-def collect_stale_notices() -> Iterator[list[StaleNotice]]:
-    notices: list[StaleNotice] = []
-    token = stale_notices.set(notices)
-    try:
-        yield notices
-    finally:
-        stale_notices.reset(token)
-
-
-def _notice(upstream: str, age: float, reason: str) -> None:
-    notices = stale_notices.get()
-    if notices is not None:
-        notices.append(StaleNotice(upstream, round(age, 1), reason))
 
 
 def serves_stale(error: BaseException) -> bool:
@@ -191,7 +162,7 @@ class ResponseCache:
             if age < entry.ttl + self.revalidate_within:
                 self.stats.stale += 1
                 self._start_fetch(key, fetch, ttl)
-                _notice(upstream, age, "REVALIDATING")
+                notices.record(upstream, age, "REVALIDATING")
                 return entry.value
         try:
             return await self._shared_fetch(key, fetch, ttl)
@@ -203,7 +174,7 @@ class ResponseCache:
                 raise
             self.stats.stale += 1
             logger.warning("serving a %.0f s old %s answer: %s", age, upstream, error)
-            _notice(upstream, age, getattr(error, "code", "UPSTREAM_UNAVAILABLE"))
+            notices.record(upstream, age, getattr(error, "code", "UPSTREAM_UNAVAILABLE"))
             return entry.value
 
     def prefetch(self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T], float] | float) -> bool:
@@ -286,7 +257,7 @@ class ResponseCache:
     def note_stale(self, upstream: str, age: float, error: BaseException) -> None:
         """Record that a stale value stood in for `error` in the current request."""
         self.stats.stale += 1
-        _notice(upstream, age, getattr(error, "code", "UPSTREAM_UNAVAILABLE"))
+        notices.record(upstream, age, getattr(error, "code", "UPSTREAM_UNAVAILABLE"))
 
     def put(self, key: CacheKey, value: Any, ttl: float) -> None:
         """Store `value`, fresh for `ttl` seconds (e.g. a job read from a list page); ttl <= 0 stores nothing."""
@@ -326,4 +297,4 @@ def _retrieve_outcome(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
-__all__ = ["CacheKey", "CacheStats", "ResponseCache", "StaleNotice", "collect_stale_notices", "stale_notices"]
+__all__ = ["CacheKey", "CacheStats", "ResponseCache"]

@@ -10,14 +10,9 @@ import pytest
 
 from gateway import deadline
 from gateway.errors import NotFound, UpstreamTimeout, UpstreamUnavailable
-from gateway.upstreams.cache import (
-    CacheKey,
-    CacheStats,
-    ResponseCache,
-    StaleNotice,
-    collect_stale_notices,
-    stale_notices,
-)
+from gateway.notices import StaleNotice, stale_notices
+from gateway.notices import collect as collect_stale_notices
+from gateway.upstreams.cache import CacheKey, CacheStats, ResponseCache
 
 JOB = CacheKey("cred-a", "GET", "http://127.0.0.1:8101/api/work_areas/10/jobs/3")
 OTHER_JOB = CacheKey("cred-a", "GET", "http://127.0.0.1:8101/api/work_areas/10/jobs/4")

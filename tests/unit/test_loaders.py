@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from gateway.errors import UpstreamUnavailable
-from gateway.loaders import ChildrenKey, JobKey, Loaders, OrderKey
+from gateway.loaders import ALL_WORK_AREAS, ChildrenKey, JobKey, Loaders, OrderKey, WindowKey
 from gateway.upstreams.gofilex.records import OrderStatusRecord
-from gateway.upstreams.sequence.records import JobRecord
+from gateway.upstreams.sequence.records import JobRecord, JobWindow, WorkAreaRecord
 
 
 def job(job_id: str) -> JobRecord:
@@ -29,6 +29,19 @@ class FakeSequence:
     async def children(self, work_area_id: str, job_id: str, kind: str, *, deleted: bool = False) -> tuple:
         self.calls.append(("children", job_id, kind))
         return ()
+
+    async def work_areas(self) -> tuple[WorkAreaRecord, ...]:
+        self.calls.append(("work_areas",))
+        return (WorkAreaRecord("10", "Main"),)
+
+    async def work_area(self, work_area_id: str) -> WorkAreaRecord:
+        self.calls.append(("work_area", work_area_id))
+        return WorkAreaRecord(work_area_id, f"Area {work_area_id}")
+
+    async def job_window(self, work_area_id: str, **window: Any) -> JobWindow:
+        self.calls.append(("job_window", work_area_id, tuple(sorted(window.items()))))
+        offset, count = window["offset"], window["count"]
+        return JobWindow(tuple(job(str(n)) for n in range(offset, offset + count)), 1000)
 
 
 class FakePortal:
@@ -143,3 +156,44 @@ def test_batch_size_setting_is_respected(size: int) -> None:
     run(scenario())
     assert all(len(call) <= size for call in emea.calls)
     assert sum(len(call) for call in emea.calls) == 14
+
+
+def test_work_area_reads_are_made_once_per_request() -> None:
+    upstreams = FakeUpstreams({})
+
+    async def scenario() -> list[Any]:
+        loaders = Loaders(upstreams)  # type: ignore[arg-type]
+        return await asyncio.gather(
+            loaders.work_areas.load(ALL_WORK_AREAS),
+            loaders.work_areas.load(ALL_WORK_AREAS),
+            loaders.work_area.load("10"),
+            loaders.work_area.load("10"),
+            loaders.work_area.load("11"),
+        )
+
+    areas, again, ten, _, eleven = run(scenario())
+    assert areas is again and areas[0].name == "Main"
+    assert (ten.name, eleven.name) == ("Area 10", "Area 11")
+    assert sorted(upstreams.sequence.calls) == [("work_area", "10"), ("work_area", "11"), ("work_areas",)]
+
+
+def test_a_window_is_read_once_and_primes_its_jobs() -> None:
+    upstreams = FakeUpstreams({})
+
+    async def scenario() -> tuple[JobWindow, JobRecord]:
+        loaders = Loaders(upstreams)  # type: ignore[arg-type]
+        key = WindowKey("10", 5, 3, filter_name="ready", paging_forward=True)
+        window, _ = await asyncio.gather(loaders.job_window.load(key), loaders.job_window.load(key))
+        return window, await loaders.job.load(JobKey("10", "6"))
+
+    window, primed = run(scenario())
+    assert [record.job_id for record in window.jobs] == ["5", "6", "7"]
+    assert primed.name == "Job 6"
+    # One window read with the key's arguments, and the job came from it, not from a read by id.
+    assert upstreams.sequence.calls == [
+        (
+            "job_window",
+            "10",
+            (("count", 3), ("deleted", False), ("filter_name", "ready"), ("offset", 5), ("read_ahead", True)),
+        )
+    ]

@@ -22,18 +22,19 @@ from gateway.upstreams.guard import UpstreamGuard
 from gateway.upstreams.http import Origin, raise_for_status, upstream_errors
 from gateway.upstreams.sequence import parse, paths
 from gateway.upstreams.sequence.invalidation import Staleness, Subject
+from gateway.upstreams.sequence.pages import Page, pages_ahead, window_pages
 from gateway.upstreams.sequence.records import (
     ChildRecord,
     EventRecord,
     JobPage,
     JobRecord,
+    JobWindow,
     WorkAreaRecord,
 )
 from gateway.upstreams.shared_store import SharedStore, read_through
 
 UPSTREAM = "sequence"
 JSON = {"Accept": "application/json"}
-MAX_PER_PAGE = 200
 
 R = TypeVar("R")
 
@@ -82,38 +83,66 @@ class SequenceClient:
     async def job(self, work_area_id: str, job_id: str, *, deleted: bool = False) -> JobRecord:
         return await self._read(paths.job(work_area_id, job_id, deleted=deleted), parse.parse_job)
 
-    async def job_page(
-        self, work_area_id: str, *, page: int, per_page: int, filter_name: str | None = None, deleted: bool = False
-    ) -> JobPage:
+    async def job_window(
+        self,
+        work_area_id: str,
+        *,
+        offset: int,
+        count: int,
+        filter_name: str | None = None,
+        deleted: bool = False,
+        read_ahead: bool = False,
+    ) -> JobWindow:
+        """Jobs [offset, offset + count) of a work area's list (`pages`), with the list's total.
+
+        `read_ahead` says the caller is paging forward (a BI export reads
+        every page in turn): the pages of its next windows are then fetched
+        in the background, so its next request finds them cached or joins
+        their fetch.
+        """
+        if count == 0:
+            page = await self._job_page(work_area_id, Page(1, 1), filter_name, deleted)
+            return JobWindow((), page.total_entries or 0)
+        wanted = window_pages(offset, count)
+        found = await asyncio.gather(*(self._job_page(work_area_id, page, filter_name, deleted) for page in wanted))
+        jobs = [job for page in found for job in page.jobs]
+        start = offset - wanted[0].offset
+        window = JobWindow(tuple(jobs[start : start + count]), found[0].total_entries or 0)
+        if read_ahead:
+            for page in pages_ahead(offset, count, window.total, self.read_ahead_pages):
+                self._read_ahead(work_area_id, page, filter_name, deleted)
+        return window
+
+    async def _job_page(self, work_area_id: str, page: Page, filter_name: str | None, deleted: bool) -> JobPage:
         """One page of a work area's jobs.
 
         Its jobs are not cached one by one: a BI export pages through tens of
         thousands of jobs, which would push every page (and everything else)
         out of the cache. Within a request the loaders are primed instead.
         """
-        path = paths.job_page(work_area_id, page=page, per_page=per_page, filter_name=filter_name, deleted=deleted)
-        return await self._read(path, parse.parse_job_page)
+        return await self._read(self._job_page_path(work_area_id, page, filter_name, deleted), parse.parse_job_page)
 
-    def read_ahead_job_page(
-        self, work_area_id: str, *, page: int, per_page: int, filter_name: str | None = None, deleted: bool = False
-    ) -> bool:
+    def _read_ahead(self, work_area_id: str, page: Page, filter_name: str | None, deleted: bool) -> bool:
         """Start fetching a job page no one has asked for yet, in the background.
 
-        For clients paging forward (a BI export reads every page in turn):
-        their next request finds the page cached or joins its fetch. Only
-        while Sequence's circuit is closed; the read spends budget like any
-        other. Returns whether a fetch started.
+        Only while Sequence's circuit is closed; the read spends budget like
+        any other. Returns whether a fetch started.
         """
         if self.guard.breaker.state != "closed":
             return False
-        path = paths.job_page(work_area_id, page=page, per_page=per_page, filter_name=filter_name, deleted=deleted)
-        key, fetch = self._fetcher(path, parse.parse_job_page)
+        key, fetch = self._fetcher(self._job_page_path(work_area_id, page, filter_name, deleted), parse.parse_job_page)
 
         async def fetch_in_time() -> JobPage:
             with deadline.scope(self.background_timeout):
                 return await fetch()
 
         return self.cache.prefetch(key, fetch_in_time, self.ttl)
+
+    @staticmethod
+    def _job_page_path(work_area_id: str, page: Page, filter_name: str | None, deleted: bool) -> str:
+        return paths.job_page(
+            work_area_id, page=page.number, per_page=page.per_page, filter_name=filter_name, deleted=deleted
+        )
 
     async def children(
         self, work_area_id: str, job_id: str, kind: paths.Kind, *, deleted: bool = False

@@ -48,6 +48,14 @@ class JobPage:
 
 
 @dataclass(frozen=True, slots=True)
+class JobWindow:
+    """Jobs [offset, offset + count) of a work area's list, and how many the list holds."""
+
+    jobs: tuple[JobRecord, ...]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class TaskRecord:
     task_id: str
     name: str
