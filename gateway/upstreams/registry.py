@@ -100,10 +100,12 @@ async def open_upstreams(
     )
 
     def guard(name: str, credential: str, budget_settings: BudgetSettings) -> UpstreamGuard:
-        budget: RateBudget = LocalBudget(budget_settings)
+        budget: RateBudget
         if upstreams.redis is not None:
             # One budget per upstream credential, shared by every replica.
-            budget = RedisBudget(upstreams.redis, f"gw:budget:{credential}", budget_settings, fallback=budget)
+            budget = RedisBudget(upstreams.redis, f"gw:budget:{credential}", budget_settings)
+        else:
+            budget = LocalBudget(budget_settings)
         upstreams.guards[name] = UpstreamGuard(
             name,
             budget=budget,

@@ -179,19 +179,19 @@ def test_without_redis_the_budget_is_local_and_says_so(prefix: str, caplog: pyte
             await client.aclose()
 
     asyncio.run(main())
-    assert len(warnings_from(caplog, "gateway.upstreams.budget")) == 1
+    assert len(warnings_from(caplog, "gateway.upstreams.budget.redis_log")) == 1
 
 
 def test_the_budget_returns_to_redis_with_the_sends_made_meanwhile(
     prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="gateway.upstreams.budget")
+    caplog.set_level(logging.INFO, logger="gateway.upstreams.budget.redis_log")
 
     async def main() -> None:
         async with redis_client(prefix) as client:
             budget = RedisBudget(client, prefix + "budget", BudgetSettings(), retry_interval=0)
             await budget.acquire(deadline=None)
-            scripts = budget._acquire_script, budget._pause_script
+            scripts = budget.log._acquire_script, budget.log._pause_script
             down = True
 
             def flaky(script: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -202,7 +202,7 @@ def test_the_budget_returns_to_redis_with_the_sends_made_meanwhile(
 
                 return run
 
-            budget._acquire_script, budget._pause_script = map(flaky, scripts)  # type: ignore[assignment]
+            budget.log._acquire_script, budget.log._pause_script = map(flaky, scripts)  # type: ignore[assignment]
             for _ in range(3):
                 await budget.acquire(deadline=None)
             resume_at = time.time() + 5
@@ -217,7 +217,7 @@ def test_the_budget_returns_to_redis_with_the_sends_made_meanwhile(
             assert 4000 < await client.pttl(prefix + "budget:pause") <= 5000
 
     asyncio.run(main())
-    messages = [r.getMessage() for r in caplog.records if r.name == "gateway.upstreams.budget"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "gateway.upstreams.budget.redis_log"]
     assert len(messages) == 2
     assert "local to this process" in messages[0]
     assert "shared again" in messages[1]
