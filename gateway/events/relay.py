@@ -18,7 +18,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -27,6 +26,7 @@ from gateway.config import Settings
 from gateway.events.event import SequenceEvent
 from gateway.events.hub import EventHub
 from gateway.events.poller import EventPoller
+from gateway.redis import Channel, Lease
 from gateway.upstreams.registry import Upstreams, sequence_budget_settings
 from gateway.upstreams.sequence.records import EventRecord
 
@@ -41,20 +41,21 @@ class EventRelay:
         self.settings = settings
         self.hub = hub if hub is not None else EventHub()
         self.poller: EventPoller | None = None
-        self.instance = uuid.uuid4().hex
         self._requests_this_round = 0
         self._tasks: list[asyncio.Task[None]] = []
-        self._channel: Any = None
+        self._channel: Channel | None = None
+        self._lease: Lease | None = None
 
     # lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
         client = self.upstreams.sequence_client
         if client is None:
             return
-        if self.upstreams.redis is not None:
-            from gateway.shared import InvalidationChannel
-
-            self._channel = InvalidationChannel(self.upstreams.redis, CHANNEL)
+        redis = self.upstreams.redis
+        if redis is not None:
+            # One poller for every replica of this Sequence user; the key holds a hash of the credential.
+            self._lease = Lease(redis, f"gw:poller:{client.credential}", what="events poller lock")
+            self._channel = Channel(redis, CHANNEL)
             self._tasks.append(asyncio.create_task(self._channel.listen(self._on_remote)))
         self.poller = EventPoller(self._fetch, on_events=self._on_events, interval=self.interval)
         await self.poller.start()
@@ -97,23 +98,11 @@ class EventRelay:
         return await self.upstreams.sequence.events(newer_than)
 
     async def _leading(self) -> bool:
-        """With Redis, whether this replica holds the poller lock (taking or renewing it)."""
-        redis = self.upstreams.redis
-        if redis is None:
+        """With Redis, whether this replica holds the poller lock (taking or renewing it);
+        while Redis fails every replica polls for itself, as a lone process would."""
+        if self._lease is None:
             return True
-        key = f"gw:poller:{self.upstreams.sequence.credential}"
-        ttl_ms = int(max(5.0, 3 * self.interval(ask=False)) * 1000)
-        try:
-            if await redis.set(key, self.instance, nx=True, px=ttl_ms):
-                return True
-            holder = await redis.get(key)
-            if holder is not None and holder.decode() == self.instance:
-                await redis.pexpire(key, ttl_ms)
-                return True
-            return False
-        except Exception:
-            # Without Redis every replica polls for itself, as a lone process would.
-            return True
+        return await self._lease.hold(max(5.0, 3 * self.interval(ask=False)))
 
     # applying events ------------------------------------------------------------------
     async def _on_events(self, events: list[SequenceEvent]) -> None:

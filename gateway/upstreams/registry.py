@@ -12,20 +12,21 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 
 from gateway.config import PORTALS, ProtectionSettings, Settings
 from gateway.errors import NotConfigured
+from gateway.redis import connect
 from gateway.upstreams.budget import BudgetSettings, LocalBudget, RateBudget, RedisBudget
 from gateway.upstreams.cache import ResponseCache, credential_id
 from gateway.upstreams.gofilex.client import GofilexClient, portal_credential
 from gateway.upstreams.guard import UpstreamGuard
 from gateway.upstreams.pool import UpstreamTransport
+from gateway.upstreams.redis_layer import RedisLayer, RedisResponseStore
 from gateway.upstreams.resilience import BreakerSettings, CircuitBreaker, RetryPolicy
 from gateway.upstreams.sequence.client import SequenceClient
-from gateway.upstreams.shared_store import SharedStore
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,8 @@ class Upstreams:
     sequence_client: SequenceClient | None = None
     portals: dict[str, GofilexClient] = field(default_factory=dict)
     guards: dict[str, UpstreamGuard] = field(default_factory=dict)
-    redis: Any = None
-    store: SharedStore | None = None
+    redis: Redis | None = None
+    redis_layer: RedisLayer | None = None
     # Things an operator should know, for the readiness report.
     notes: dict[str, str] = field(default_factory=dict)
 
@@ -80,8 +81,6 @@ async def open_upstreams(
 
     `transport` replaces the network in tests (httpx.MockTransport).
     """
-    from gateway import shared
-
     cache = ResponseCache(
         maxsize=settings.cache.max_entries,
         revalidate_within=settings.cache.revalidate_within,
@@ -89,11 +88,11 @@ async def open_upstreams(
     )
     upstreams = Upstreams(cache)
     if settings.redis_url:
-        upstreams.redis = await shared.connect(settings.redis_url)
+        upstreams.redis = await connect(settings.redis_url)
         if upstreams.redis is None:
             upstreams.notes["redis"] = "unreachable at start-up: cache and rate budgets are local to this process"
         else:
-            upstreams.store = SharedStore(shared.RedisResponseStore(upstreams.redis))
+            upstreams.redis_layer = RedisLayer(RedisResponseStore(upstreams.redis))
     protection = settings.protection
     breaker_settings = BreakerSettings(
         failure_ratio=protection.breaker_failure_ratio, open_for=protection.breaker_open_seconds
@@ -144,7 +143,7 @@ async def open_upstreams(
                         credential_id(settings.sequence.url, settings.sequence.username),
                         sequence_budget_settings(protection),
                     ),
-                    store=upstreams.store,
+                    redis_layer=upstreams.redis_layer,
                     background_timeout=protection.request_timeout,
                     read_ahead_pages=settings.read_ahead_pages,
                 )
@@ -157,7 +156,7 @@ async def open_upstreams(
                     guard=guard(
                         f"gofilex:{portal}", portal_credential(portal_settings), gofilex_budget_settings(protection)
                     ),
-                    store=upstreams.store,
+                    redis_layer=upstreams.redis_layer,
                 )
             yield upstreams
     finally:

@@ -23,8 +23,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from gateway.shared import InvalidationChannel, RedisResponseStore, connect, escape_glob
+from gateway.redis import Channel, Lease, connect, escape_glob
 from gateway.upstreams.budget import REDIS_UNAVAILABLE_NOTE, BudgetExhausted, BudgetSettings, RedisBudget
+from gateway.upstreams.redis_layer import RedisResponseStore
 
 HOST, PORT = "127.0.0.1", 6379
 REDIS_URL = f"redis://{HOST}:{PORT}/15"  # a DB of its own; keys are still unique per test
@@ -179,13 +180,13 @@ def test_without_redis_the_budget_is_local_and_says_so(prefix: str, caplog: pyte
             await client.aclose()
 
     asyncio.run(main())
-    assert len(warnings_from(caplog, "gateway.upstreams.budget.redis_log")) == 1
+    assert len(warnings_from(caplog, "gateway.redis")) == 1
 
 
 def test_the_budget_returns_to_redis_with_the_sends_made_meanwhile(
     prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="gateway.upstreams.budget.redis_log")
+    caplog.set_level(logging.INFO, logger="gateway.redis")
 
     async def main() -> None:
         async with redis_client(prefix) as client:
@@ -217,7 +218,7 @@ def test_the_budget_returns_to_redis_with_the_sends_made_meanwhile(
             assert 4000 < await client.pttl(prefix + "budget:pause") <= 5000
 
     asyncio.run(main())
-    messages = [r.getMessage() for r in caplog.records if r.name == "gateway.upstreams.budget.redis_log"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "gateway.redis"]
     assert len(messages) == 2
     assert "local to this process" in messages[0]
     assert "shared again" in messages[1]
@@ -237,7 +238,7 @@ def test_connect_answers_a_client_or_none(caplog: pytest.LogCaptureFixture) -> N
         assert await connect("redis://:sekret@127.0.0.1:1/0", timeout=0.5) is None
 
     asyncio.run(main())
-    [warning] = warnings_from(caplog, "gateway.shared")
+    [warning] = warnings_from(caplog, "gateway.redis")
     assert "127.0.0.1:1" in warning.getMessage()
     assert "sekret" not in warning.getMessage()
 
@@ -302,7 +303,7 @@ def test_the_store_degrades_to_misses_without_redis(caplog: pytest.LogCaptureFix
             await client.aclose()
 
     asyncio.run(main())
-    assert len(warnings_from(caplog, "gateway.shared")) == 1
+    assert len(warnings_from(caplog, "gateway.redis")) == 1
 
 
 def test_the_store_refuses_a_client_that_decodes_responses() -> None:
@@ -317,7 +318,7 @@ def test_the_store_refuses_a_client_that_decodes_responses() -> None:
     asyncio.run(main())
 
 
-# -- InvalidationChannel -------------------------------------------------------
+# -- Channel -------------------------------------------------------
 
 
 async def stop(task: asyncio.Task[None]) -> None:
@@ -329,8 +330,8 @@ async def stop(task: asyncio.Task[None]) -> None:
 def test_an_invalidation_reaches_the_other_instances_and_not_the_sender(prefix: str) -> None:
     async def main() -> None:
         async with redis_client(prefix) as first, redis_client(prefix) as second:
-            a = InvalidationChannel(first, prefix + "invalidate")
-            b = InvalidationChannel(second, prefix + "invalidate")
+            a = Channel(first, prefix + "invalidate")
+            b = Channel(second, prefix + "invalidate")
             seen_by_a: list[str] = []
             seen_by_b: list[str] = []
 
@@ -364,7 +365,7 @@ def test_the_channel_keeps_trying_without_redis(caplog: pytest.LogCaptureFixture
     async def main() -> None:
         client = dead_client()
         try:
-            channel = InvalidationChannel(client, "gw-test:dead")
+            channel = Channel(client, "gw-test:dead")
             await channel.publish("sequence:job 3")
             listener = asyncio.create_task(channel.listen(lambda message: None))
             await asyncio.sleep(0.3)
@@ -375,4 +376,40 @@ def test_the_channel_keeps_trying_without_redis(caplog: pytest.LogCaptureFixture
 
     asyncio.run(main())
     # One warning for the outage, however many reconnection attempts it took.
-    assert len(warnings_from(caplog, "gateway.shared")) == 1
+    assert len(warnings_from(caplog, "gateway.redis")) == 1
+
+
+# -- Lease ---------------------------------------------------------------------
+
+
+def test_a_lease_has_one_holder_who_keeps_it_by_renewing(prefix: str) -> None:
+    async def main() -> None:
+        async with redis_client(prefix) as first, redis_client(prefix) as second:
+            a = Lease(first, prefix + "lease", what="test lock")
+            b = Lease(second, prefix + "lease", what="test lock")
+            assert await a.hold(0.3)
+            assert not await b.hold(0.3)
+            await asyncio.sleep(0.2)
+            assert await a.hold(0.3)  # renewed before it ran out
+            await asyncio.sleep(0.2)
+            assert not await b.hold(0.3)  # still a's: 0.4 s after it was taken
+            await asyncio.sleep(0.35)
+            assert await b.hold(0.3)  # a stopped renewing: b takes it
+            assert not await a.hold(0.3)
+
+    asyncio.run(main())
+
+
+def test_without_redis_everyone_holds_the_lease(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        client = dead_client()
+        try:
+            lease = Lease(client, "gw-test:dead:lease", what="test lock")
+            assert await lease.hold(1.0)
+            assert await lease.hold(1.0)
+            assert not lease.outage.healthy
+        finally:
+            await client.aclose()
+
+    asyncio.run(main())
+    assert len(warnings_from(caplog, "gateway.redis")) == 1

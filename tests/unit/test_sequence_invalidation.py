@@ -14,12 +14,12 @@ from gateway.events import SequenceEvent, event_from_record
 from gateway.upstreams.budget import BudgetSettings, LocalBudget
 from gateway.upstreams.cache import CacheKey, ResponseCache
 from gateway.upstreams.guard import UpstreamGuard
+from gateway.upstreams.redis_layer import RedisLayer
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
 from gateway.upstreams.sequence import paths
 from gateway.upstreams.sequence.client import SequenceClient
 from gateway.upstreams.sequence.invalidation import Scope, Staleness, invalidates, invalidates_any
 from gateway.upstreams.sequence.records import EventRecord
-from gateway.upstreams.shared_store import SharedStore
 
 BASE = "http://127.0.0.1:8101/api"
 WHEN = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -168,7 +168,7 @@ class MemoryStore:
         return len(gone)
 
 
-def sequence_client(store: SharedStore | None, cache: ResponseCache) -> SequenceClient:
+def sequence_client(layer: RedisLayer | None, cache: ResponseCache) -> SequenceClient:
     guard = UpstreamGuard(
         "sequence",
         budget=LocalBudget(BudgetSettings()),
@@ -177,7 +177,9 @@ def sequence_client(store: SharedStore | None, cache: ResponseCache) -> Sequence
         attempt_timeout=1.0,
     )
     http = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(500)))
-    return SequenceClient(SequenceSettings(BASE, "robot", "secret"), http, cache, ttl=60, guard=guard, store=store)
+    return SequenceClient(
+        SequenceSettings(BASE, "robot", "secret"), http, cache, ttl=60, guard=guard, redis_layer=layer
+    )
 
 
 def keys_of(client: SequenceClient, *relative: str) -> list[CacheKey]:
@@ -221,8 +223,8 @@ def test_invalidate_drops_the_same_reads_from_both_layers(changes: list[Sequence
     async def main() -> None:
         cache = ResponseCache()
         memory = MemoryStore()
-        client = sequence_client(SharedStore(memory), cache)
-        store = SharedStore(memory)
+        client = sequence_client(RedisLayer(memory), cache)
+        store = RedisLayer(memory)
         for path, key in zip(READS, keys_of(client, *READS), strict=True):
             cache.put(key, path, 60)
             await store.put(key, path.encode(), "application/json", 60)
@@ -241,7 +243,7 @@ def test_invalidate_drops_the_same_reads_from_both_layers(changes: list[Sequence
 def test_invalidate_without_changes_touches_nothing() -> None:
     async def main() -> None:
         memory = MemoryStore()
-        client = sequence_client(SharedStore(memory), ResponseCache())
+        client = sequence_client(RedisLayer(memory), ResponseCache())
         empty: Iterable[SequenceEvent] = ()
         assert await client.invalidate(empty) == 0
         assert memory.deleted == []

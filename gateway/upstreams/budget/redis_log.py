@@ -12,24 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
 import math
 import time
 import uuid
 from typing import NamedTuple
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from gateway.redis import REDIS_ERRORS, Outage
 from gateway.upstreams.budget.log import LocalLog
 from gateway.upstreams.budget.rate import Budget
 from gateway.upstreams.budget.settings import BudgetSettings, BudgetStatus
 
-logger = logging.getLogger(__name__)
-
 REDIS_UNAVAILABLE_NOTE = "redis unavailable, budget local to this process"
-
-_REDIS_ERRORS = (RedisError, OSError, TimeoutError)
 
 # One sliding log per key, on Redis' clock in microseconds.
 # KEYS: the log (a sorted set), the pause flag (a key with PX expiry).
@@ -127,6 +122,9 @@ class RedisLog:
         self._members = (f"{uuid.uuid4().hex}:{n}" for n in itertools.count())
         self._retry_at: float | None = None  # time.monotonic(); set while Redis is failing
         self._outage_started = 0.0  # on the fallback's clock
+        self.outage = Outage(
+            "rate budget", meanwhile="it is local to this process until Redis answers", again="it is shared again"
+        )
 
     async def wait(self, ahead: int) -> float:
         answer = await self._run(ahead=ahead, record=False)
@@ -150,7 +148,7 @@ class RedisLog:
         try:
             async with asyncio.timeout(self._timeout):
                 await self._pause_script(keys=self._keys[1:], args=[milliseconds])
-        except _REDIS_ERRORS as exc:
+        except REDIS_ERRORS as exc:
             self._failed(exc)
 
     async def status(self) -> BudgetStatus:
@@ -174,11 +172,11 @@ class RedisLog:
         try:
             async with asyncio.timeout(self._timeout):
                 wait_us, used, pause_left_ms = await self._acquire_script(keys=self._keys, args=args)
-        except _REDIS_ERRORS as exc:
+        except REDIS_ERRORS as exc:
             self._failed(exc)
             return None
         if self._retry_at is not None:
-            logger.info("Redis answers again: the rate budget is shared again")
+            self.outage.recovered()
             self._retry_at = None
         return _Answer(int(wait_us) / 1_000_000, int(used), int(pause_left_ms) / 1000)
 
@@ -187,11 +185,7 @@ class RedisLog:
 
     def _failed(self, exc: BaseException) -> None:
         if self._retry_at is None:
-            logger.warning(
-                "Redis unavailable (%s: %s): the rate budget is local to this process until it answers",
-                type(exc).__name__,
-                exc,
-            )
+            self.outage.failed(exc)
             self._outage_started = self.fallback.clock()
         self._retry_at = time.monotonic() + self._retry_interval
 

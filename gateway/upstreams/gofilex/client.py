@@ -18,7 +18,7 @@ from gateway.upstreams.gofilex import parse
 from gateway.upstreams.gofilex.records import GofilexJobRecord, OrderStatusRecord
 from gateway.upstreams.guard import UpstreamGuard
 from gateway.upstreams.http import Origin, raise_for_status, upstream_errors
-from gateway.upstreams.shared_store import SharedStore, read_through
+from gateway.upstreams.redis_layer import RedisLayer, read_through
 
 STATUS_PATH = "api/publication/v1/orders/status"
 JOBS_PATH = "api/publication/v1/jobs/by/order"
@@ -38,10 +38,10 @@ class GofilexClient:
         ttls: CacheSettings,
         *,
         guard: UpstreamGuard,
-        store: SharedStore | None = None,
+        redis_layer: RedisLayer | None = None,
     ) -> None:
         self.guard = guard
-        self.store = store
+        self.redis_layer = redis_layer
         self.portal = settings.portal
         self.upstream = f"gofilex:{settings.portal}"
         self.origin = Origin(settings.url)
@@ -107,7 +107,7 @@ class GofilexClient:
 
         def fetch() -> Awaitable[tuple[GofilexJobRecord, ...]]:
             return read_through(
-                self.store,
+                self.redis_layer,
                 key,
                 lambda: self._post(JOBS_PATH, body),
                 lambda content, _media_type: parse.parse_jobs(content, self.portal, order_id),

@@ -20,6 +20,7 @@ from gateway.config import SequenceSettings
 from gateway.upstreams.cache import CacheKey, ResponseCache, credential_id
 from gateway.upstreams.guard import UpstreamGuard
 from gateway.upstreams.http import Origin, raise_for_status, upstream_errors
+from gateway.upstreams.redis_layer import RedisLayer, read_through
 from gateway.upstreams.sequence import parse, paths
 from gateway.upstreams.sequence.invalidation import Staleness, Subject
 from gateway.upstreams.sequence.pages import Page, pages_ahead, window_pages
@@ -31,7 +32,6 @@ from gateway.upstreams.sequence.records import (
     JobWindow,
     WorkAreaRecord,
 )
-from gateway.upstreams.shared_store import SharedStore, read_through
 
 UPSTREAM = "sequence"
 JSON = {"Accept": "application/json"}
@@ -48,7 +48,7 @@ class SequenceClient:
         *,
         ttl: float,
         guard: UpstreamGuard,
-        store: SharedStore | None = None,
+        redis_layer: RedisLayer | None = None,
         background_timeout: float = deadline.DEFAULT_REQUEST_TIMEOUT,
         read_ahead_pages: int = 0,
     ) -> None:
@@ -61,7 +61,7 @@ class SequenceClient:
         self.cache = cache
         self.ttl = ttl
         self.guard = guard
-        self.store = store
+        self.redis_layer = redis_layer
         self.auth = httpx.DigestAuth(settings.username, settings.password)
         # Cache keys name the credential without holding the secret.
         self.credential = sequence_credential(settings)
@@ -174,9 +174,11 @@ class SequenceClient:
         if not stale:
             return 0
         dropped = self.cache.invalidate(stale.covers_key)
-        if self.store is not None:
+        if self.redis_layer is not None:
             for scope in stale.scopes():
-                await self.store.invalidate(self.credential, "GET", self.origin.url(scope.path), below=scope.below)
+                await self.redis_layer.invalidate(
+                    self.credential, "GET", self.origin.url(scope.path), below=scope.below
+                )
         return dropped
 
     # plumbing -------------------------------------------------------------------
@@ -185,11 +187,11 @@ class SequenceClient:
         return await self.cache.get_or_fetch(key, fetch, self.ttl, upstream=UPSTREAM)
 
     def _fetcher(self, path: str, parser: Callable[[bytes, str], R]) -> tuple[CacheKey, Callable[[], Awaitable[R]]]:
-        """The cache key of `path` and the fetch that reads and parses it (shared store first)."""
+        """The cache key of `path` and the fetch that reads and parses it (the Redis layer first)."""
         key = self.key(path)
 
         def fetch() -> Awaitable[R]:
-            return read_through(self.store, key, lambda: self._get(key.url), parser, self.ttl, upstream=UPSTREAM)
+            return read_through(self.redis_layer, key, lambda: self._get(key.url), parser, self.ttl, upstream=UPSTREAM)
 
         return key, fetch
 
