@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from gateway.config import ProtectionSettings
+from gateway.config import SEQUENCE_BUDGET
 from gateway.simulators.clock import Clock
 from gateway.simulators.gofilex.data import Portal, generate_gofilex
 from gateway.simulators.gofilex.model import OrderKind
@@ -30,7 +30,7 @@ Q2_PAGE_SIZE = 50
 Q5_PAGE_SIZE = 200
 # The gateway's own limit on Sequence requests in flight (GATEWAY_SEQUENCE_CONCURRENCY):
 # requests beyond this many wait their turn, in waves.
-SEQUENCE_CONCURRENCY = ProtectionSettings().sequence_concurrency
+SEQUENCE_CONCURRENCY = SEQUENCE_BUDGET.concurrency or 1
 CHILD_KINDS = 4  # tasks, assets, notes, problems
 
 Q1 = (

@@ -1,19 +1,54 @@
 """Settings from the environment, read once at start-up, failing fast.
 
 The contract's variables (design.md, "Environment") name the upstreams;
-`GATEWAY_*` ones tune the gateway. A missing or malformed variable raises
-ConfigError naming it, so `gateway serve` stops before serving anything.
+`GATEWAY_*` ones tune the gateway. Each tuning lands in the value object
+that owns it (BudgetSettings, CacheSettings, RetryPolicy, BreakerSettings,
+ProtectionSettings, Settings), with its default and its bounds, checked
+once when the object is built (gateway.checks). This module only reads
+strings: a missing, malformed or out-of-range variable raises ConfigError
+naming it, so `gateway serve` stops before serving anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
-PORTALS = ("EMEA", "APAC", "MPS", "NORAM")
+from gateway import checks
+from gateway.checks import InvalidSetting
+from gateway.deadline import DEFAULT_REQUEST_TIMEOUT
+from gateway.upstreams.budget.settings import BudgetSettings
+from gateway.upstreams.cache import DEFAULT_CACHE, CacheSettings
+from gateway.upstreams.gofilex.portals import PORTALS
+from gateway.upstreams.resilience import DEFAULT_BREAKER, DEFAULT_RETRY, BreakerSettings, RetryPolicy
 
 T = TypeVar("T")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+# Seconds for one upstream request (connect, read, write, pool).
+DEFAULT_UPSTREAM_TIMEOUT = 10.0
+# Order ids per orders/status call; larger batches are split (inferred:
+# Gofilex documents no maximum, the simulator refuses more than 500).
+DEFAULT_GOFILEX_BATCH_SIZE = 100
+MAX_GOFILEX_BATCH_SIZE = 500
+# Job pages fetched ahead of a client paging forward with `after` (a BI
+# export reading a work area page by page); 0 turns read-ahead off. A
+# client that stops early leaves at most this many pages read for nothing.
+DEFAULT_READ_AHEAD_PAGES = 2
+MAX_READ_AHEAD_PAGES = 8
+
+# Sequence: its documented limit (BudgetSettings' defaults), and requests in
+# flight at once, which is also the size of its connection pool. Waiters
+# queue in the budget's gate (earliest deadline first), never in httpcore's
+# pool, whose every state change walks every queued request against every
+# connection (encode/httpcore#1035): a cold 50-job page with 200 requests
+# queued there spent half its CPU on that walk.
+SEQUENCE_BUDGET = BudgetSettings(concurrency=64)
+# Gofilex documents no limit; these are the gateway's own manners per portal.
+GOFILEX_BUDGET = BudgetSettings(limit=300, window=30.0, margin=0.0, concurrency=8)
 
 
 class ConfigError(ValueError):
@@ -35,67 +70,45 @@ class PortalSettings:
 
 
 @dataclass(frozen=True)
-class CacheSettings:
-    """Lifetimes of cached upstream reads, in seconds (issue: the read graph)."""
-
-    sequence_ttl: float = 30.0
-    gofilex_finished_ttl: float = 300.0
-    gofilex_running_ttl: float = 5.0
-    max_entries: int = 10_000
-    # An entry expired less than this is answered while refreshed in the background.
-    revalidate_within: float = 10.0
-    # An entry expired less than this stands in when its upstream fails.
-    stale_if_error: float = 600.0
-
-
-@dataclass(frozen=True)
 class ProtectionSettings:
     """How the gateway spares its upstreams (issue: protect the upstreams)."""
 
     # Seconds one GraphQL request may take in all; upstream waits and retries fit inside.
-    request_timeout: float = 20.0
-    # Sequence's documented limit per user, and the share kept in reserve.
-    sequence_limit: int = 150
-    sequence_window: float = 30.0
-    budget_margin: float = 0.1
-    # Sequence requests in flight at once, and the size of its connection pool.
-    # Waiters queue in the budget's gate (earliest deadline first), never in
-    # httpcore's pool, whose every state change walks every queued request
-    # against every connection (encode/httpcore#1035): a cold 50-job page with
-    # 200 requests queued there spent half its CPU on that walk.
-    sequence_concurrency: int = 64
-    # Gofilex documents no limit; these are the gateway's own manners per portal.
-    gofilex_limit: int = 300
-    gofilex_window: float = 30.0
-    gofilex_concurrency: int = 8
-    # Tries per safe read, the first included.
-    retry_attempts: int = 3
-    breaker_failure_ratio: float = 0.5
-    breaker_open_seconds: float = 15.0
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    sequence_budget: BudgetSettings = SEQUENCE_BUDGET
+    # Per portal.
+    gofilex_budget: BudgetSettings = GOFILEX_BUDGET
+    retry: RetryPolicy = DEFAULT_RETRY
+    breaker: BreakerSettings = DEFAULT_BREAKER
     # The events poller may take at most this share of Sequence's budget,
     # and polls no more often than every `events_min_interval` seconds.
     events_budget_share: float = 0.1
     events_min_interval: float = 2.0
 
+    def __post_init__(self) -> None:
+        checks.number(self, "request_timeout", low=0.1)
+        checks.share(self, "events_budget_share", low=0.01, high=0.5)
+        checks.number(self, "events_min_interval", low=0.05)
+
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
     sequence: SequenceSettings | None = None
     portals: Mapping[str, PortalSettings] = field(default_factory=dict)
     redis_url: str | None = None
-    cache: CacheSettings = field(default_factory=CacheSettings)
-    protection: ProtectionSettings = field(default_factory=ProtectionSettings)
-    # Seconds for one upstream request (connect, read, write, pool).
-    upstream_timeout: float = 10.0
-    # Order ids per orders/status call; larger batches are split (inferred:
-    # Gofilex documents no maximum, the simulator refuses more than 500).
-    gofilex_batch_size: int = 100
-    # Job pages fetched ahead of a client paging forward with `after` (a BI
-    # export reading a work area page by page); 0 turns read-ahead off. A
-    # client that stops early leaves at most this many pages read for nothing.
-    read_ahead_pages: int = 2
+    cache: CacheSettings = DEFAULT_CACHE
+    protection: ProtectionSettings = ProtectionSettings()
+    upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT
+    gofilex_batch_size: int = DEFAULT_GOFILEX_BATCH_SIZE
+    read_ahead_pages: int = DEFAULT_READ_AHEAD_PAGES
+
+    def __post_init__(self) -> None:
+        checks.whole(self, "port", low=0, high=65535)
+        checks.number(self, "upstream_timeout", low=0.001)
+        checks.whole(self, "gofilex_batch_size", low=1, high=MAX_GOFILEX_BATCH_SIZE)
+        checks.whole(self, "read_ahead_pages", low=0, high=MAX_READ_AHEAD_PAGES)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, require_upstreams: bool = True) -> Settings:
@@ -120,55 +133,57 @@ class Settings:
             raise ConfigError(
                 "GOFILEX_EMEA_URL is missing: configure at least one Gofilex portal (GOFILEX_<PORTAL>_URL)"
             )
-        cache = CacheSettings(
-            sequence_ttl=env.number("GATEWAY_CACHE_SEQUENCE_TTL", float, CacheSettings.sequence_ttl),
-            gofilex_finished_ttl=env.number(
-                "GATEWAY_CACHE_GOFILEX_FINISHED_TTL", float, CacheSettings.gofilex_finished_ttl
-            ),
-            gofilex_running_ttl=env.number(
-                "GATEWAY_CACHE_GOFILEX_RUNNING_TTL", float, CacheSettings.gofilex_running_ttl
-            ),
-            max_entries=env.number("GATEWAY_CACHE_MAX_ENTRIES", int, CacheSettings.max_entries, low=1),
-            revalidate_within=env.number("GATEWAY_CACHE_REVALIDATE_WITHIN", float, CacheSettings.revalidate_within),
-            stale_if_error=env.number("GATEWAY_CACHE_STALE_IF_ERROR", float, CacheSettings.stale_if_error),
+        cache = env.build(
+            DEFAULT_CACHE,
+            sequence_ttl="GATEWAY_CACHE_SEQUENCE_TTL",
+            gofilex_finished_ttl="GATEWAY_CACHE_GOFILEX_FINISHED_TTL",
+            gofilex_running_ttl="GATEWAY_CACHE_GOFILEX_RUNNING_TTL",
+            max_entries="GATEWAY_CACHE_MAX_ENTRIES",
+            revalidate_within="GATEWAY_CACHE_REVALIDATE_WITHIN",
+            stale_if_error="GATEWAY_CACHE_STALE_IF_ERROR",
         )
         defaults = ProtectionSettings()
-        protection = ProtectionSettings(
-            request_timeout=env.number("GATEWAY_REQUEST_TIMEOUT", float, defaults.request_timeout, low=0.1),
-            sequence_limit=env.number("SEQUENCE_RATE_LIMIT", int, defaults.sequence_limit, low=1),
-            sequence_window=env.number("SEQUENCE_RATE_WINDOW", float, defaults.sequence_window, low=0.1),
-            budget_margin=env.number("GATEWAY_BUDGET_MARGIN", float, defaults.budget_margin, high=0.9),
-            sequence_concurrency=env.number(
-                "GATEWAY_SEQUENCE_CONCURRENCY", int, defaults.sequence_concurrency, low=1, high=1024
+        protection = env.build(
+            dataclasses.replace(
+                defaults,
+                sequence_budget=env.build(
+                    defaults.sequence_budget,
+                    limit="SEQUENCE_RATE_LIMIT",
+                    window="SEQUENCE_RATE_WINDOW",
+                    margin="GATEWAY_BUDGET_MARGIN",
+                    concurrency="GATEWAY_SEQUENCE_CONCURRENCY",
+                ),
+                gofilex_budget=env.build(
+                    defaults.gofilex_budget,
+                    limit="GATEWAY_GOFILEX_RATE_LIMIT",
+                    window="GATEWAY_GOFILEX_RATE_WINDOW",
+                    concurrency="GATEWAY_GOFILEX_CONCURRENCY",
+                ),
+                retry=env.build(defaults.retry, attempts="GATEWAY_RETRY_ATTEMPTS"),
+                breaker=env.build(
+                    defaults.breaker,
+                    failure_ratio="GATEWAY_BREAKER_FAILURE_RATIO",
+                    open_for="GATEWAY_BREAKER_OPEN_SECONDS",
+                ),
             ),
-            gofilex_limit=env.number("GATEWAY_GOFILEX_RATE_LIMIT", int, defaults.gofilex_limit, low=1),
-            gofilex_window=env.number("GATEWAY_GOFILEX_RATE_WINDOW", float, defaults.gofilex_window, low=0.1),
-            gofilex_concurrency=env.number("GATEWAY_GOFILEX_CONCURRENCY", int, defaults.gofilex_concurrency, low=1),
-            retry_attempts=env.number("GATEWAY_RETRY_ATTEMPTS", int, defaults.retry_attempts, low=1, high=10),
-            breaker_failure_ratio=env.number(
-                "GATEWAY_BREAKER_FAILURE_RATIO", float, defaults.breaker_failure_ratio, low=0.01, high=1
-            ),
-            breaker_open_seconds=env.number(
-                "GATEWAY_BREAKER_OPEN_SECONDS", float, defaults.breaker_open_seconds, low=0.1
-            ),
-            events_budget_share=env.number(
-                "GATEWAY_EVENTS_BUDGET_SHARE", float, defaults.events_budget_share, low=0.01, high=0.5
-            ),
-            events_min_interval=env.number(
-                "GATEWAY_EVENTS_MIN_INTERVAL", float, defaults.events_min_interval, low=0.05
-            ),
+            request_timeout="GATEWAY_REQUEST_TIMEOUT",
+            events_budget_share="GATEWAY_EVENTS_BUDGET_SHARE",
+            events_min_interval="GATEWAY_EVENTS_MIN_INTERVAL",
         )
-        return cls(
-            protection=protection,
-            host=env.get("GATEWAY_HOST") or cls.host,
-            port=env.number("GATEWAY_PORT", int, cls.port, low=0, high=65535),
+        base = cls(
+            host=env.get("GATEWAY_HOST") or DEFAULT_HOST,
             sequence=sequence,
             portals=portals,
             redis_url=env.get("REDIS_URL"),
             cache=cache,
-            upstream_timeout=env.number("GATEWAY_UPSTREAM_TIMEOUT", float, cls.upstream_timeout, low=0.001),
-            gofilex_batch_size=env.number("GATEWAY_GOFILEX_BATCH_SIZE", int, cls.gofilex_batch_size, low=1, high=500),
-            read_ahead_pages=env.number("GATEWAY_READ_AHEAD_PAGES", int, cls.read_ahead_pages, low=0, high=8),
+            protection=protection,
+        )
+        return env.build(
+            base,
+            port="GATEWAY_PORT",
+            upstream_timeout="GATEWAY_UPSTREAM_TIMEOUT",
+            gofilex_batch_size="GATEWAY_GOFILEX_BATCH_SIZE",
+            read_ahead_pages="GATEWAY_READ_AHEAD_PAGES",
         )
 
 
@@ -192,17 +207,43 @@ class _Env:
             raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
         return value.rstrip("/")
 
-    def number(
-        self, name: str, cast: Callable[[str], T], default: T, *, low: float = 0, high: float | None = None
-    ) -> T:
-        raw = self.get(name)
-        if raw is None:
-            return default
+    def build(self, base: T, **variables: str) -> T:
+        """`base` (a frozen dataclass) with each field named here read from its variable.
+
+        A value is read as the type of the field's default (whole number or
+        number); the value object checks its bounds itself, and a field it
+        refuses is reported under its variable's name.
+        """
+        values: dict[str, Any] = {}
+        for name, variable in variables.items():
+            raw = self.get(variable)
+            if raw is not None:
+                values[name] = self._cast(variable, raw, getattr(base, name))
         try:
-            value = cast(raw)
+            return dataclasses.replace(base, **values)  # type: ignore[type-var]  # T is a dataclass
+        except InvalidSetting as exc:
+            variable = variables.get(exc.field, exc.field)
+            raise ConfigError(f"{variable} {exc.problem}, got {self.get(variable)!r}") from None
+
+    @staticmethod
+    def _cast(variable: str, raw: str, default: object) -> int | float:
+        whole = isinstance(default, int) and not isinstance(default, bool)
+        try:
+            return int(raw) if whole else float(raw)
         except ValueError:
-            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-        if value < low or (high is not None and value > high):  # type: ignore[operator]
-            bounds = f">= {low}" if high is None else f"between {low} and {high}"
-            raise ConfigError(f"{name} must be {bounds}, got {raw!r}")
-        return value
+            kind = "a whole number" if whole else "a number"
+            raise ConfigError(f"{variable} must be {kind}, got {raw!r}") from None
+
+
+__all__ = [
+    "DEFAULT_GOFILEX_BATCH_SIZE",
+    "DEFAULT_READ_AHEAD_PAGES",
+    "DEFAULT_UPSTREAM_TIMEOUT",
+    "GOFILEX_BUDGET",
+    "SEQUENCE_BUDGET",
+    "ConfigError",
+    "PortalSettings",
+    "ProtectionSettings",
+    "SequenceSettings",
+    "Settings",
+]

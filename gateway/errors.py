@@ -21,7 +21,7 @@ or status they map.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 
 class GatewayError(Exception):
@@ -59,7 +59,20 @@ class UpstreamError(GatewayError):
 
     `retryable` is decided at the boundary, which knows the cause: a safe read
     may be tried again after a connection error, a timeout, 502, 503 or 504.
+
+    Two class-level answers are the one definition of what an error says of
+    its upstream:
+    - `unwell`: the upstream itself is failing (cannot be reached, does not
+      answer in time, answers 5xx or garbage). The circuit breaker counts
+      these; any other answer shows the upstream working.
+    - `transient`: the same read may well succeed soon (unwell, or refusing
+      us for now with 429), so the last good value may stand in for it
+      (stale-if-error). Never for a refusal of the request itself or a
+      thing that is gone.
     """
+
+    unwell: ClassVar[bool] = False
+    transient: ClassVar[bool] = False
 
     def __init__(self, upstream: str, message: str, *, retryable: bool = False, **extensions: Any) -> None:
         super().__init__(message, upstream=upstream, **extensions)
@@ -88,6 +101,7 @@ class UpstreamRateLimited(UpstreamError):
     """Raised when the upstream answers 429; `retry_after` is in seconds when known."""
 
     code = "UPSTREAM_RATE_LIMITED"
+    transient = True
 
     def __init__(self, upstream: str, message: str, *, retry_after: float | None = None) -> None:
         extensions = {"retryAfter": retry_after} if retry_after is not None else {}
@@ -99,15 +113,18 @@ class UpstreamUnavailable(UpstreamError):
     """Raised on 5xx answers and on refused, reset or dropped connections."""
 
     code = "UPSTREAM_UNAVAILABLE"
+    unwell = transient = True
 
 
 class UpstreamTimeout(UpstreamError):
     """Raised when the upstream does not answer within the timeout."""
 
     code = "UPSTREAM_TIMEOUT"
+    unwell = transient = True
 
 
 class UpstreamBadResponse(UpstreamError):
     """Raised when an upstream body does not parse or does not have the documented shape."""
 
     code = "UPSTREAM_BAD_RESPONSE"
+    unwell = transient = True

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from aiodataloader import DataLoader
 
+from gateway.config import DEFAULT_GOFILEX_BATCH_SIZE
 from gateway.upstreams.gofilex.records import GofilexJobRecord, OrderStatusRecord
 from gateway.upstreams.registry import Upstreams
 from gateway.upstreams.sequence.pages import MAX_PER_PAGE
@@ -77,7 +78,7 @@ async def _each(keys: Sequence[K], load: Callable[[K], Awaitable[V]]) -> list[V 
 
 
 class Loaders:
-    def __init__(self, upstreams: Upstreams, *, gofilex_batch_size: int = 100) -> None:
+    def __init__(self, upstreams: Upstreams, *, gofilex_batch_size: int = DEFAULT_GOFILEX_BATCH_SIZE) -> None:
         self.upstreams = upstreams
         self.batch_size = gofilex_batch_size
         self.work_areas: DataLoader[str, tuple[WorkAreaRecord, ...]] = DataLoader(self._load_work_areas)

@@ -27,7 +27,7 @@ from gateway.events.event import SequenceEvent
 from gateway.events.hub import EventHub
 from gateway.events.poller import EventPoller
 from gateway.redis import Channel, Lease
-from gateway.upstreams.registry import Upstreams, sequence_budget_settings
+from gateway.upstreams.registry import Upstreams
 from gateway.upstreams.sequence.records import EventRecord
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class EventRelay:
     # polling ----------------------------------------------------------------------
     def interval(self, *, ask: bool = True) -> float:
         protection = self.settings.protection
-        budget = sequence_budget_settings(protection)
+        budget = protection.sequence_budget
         base = budget.span / (protection.events_budget_share * budget.effective_limit)
         requests = max(1, self._requests_this_round)
         if ask:

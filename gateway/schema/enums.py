@@ -11,6 +11,8 @@ from typing import TypeVar
 
 import strawberry
 
+from gateway.upstreams.gofilex.portals import Portal
+
 E = TypeVar("E", bound=enum.Enum)
 
 UNKNOWN_DESCRIPTION = "A value this gateway does not know yet; the upstream's own string is beside this field."
@@ -54,12 +56,10 @@ class SequenceJobFilter(enum.Enum):
     NOT_PROBLEMATIC = strawberry.enum_value("not_problematic", description="No active problems.")
 
 
-@strawberry.enum(description="The four regional Gofilex Genie portals; each has its own data.")
-class GofilexPortal(enum.Enum):
-    EMEA = "EMEA"
-    APAC = "APAC"
-    MPS = "MPS"
-    NORAM = "NORAM"
+# The upstream's own list of portals (gateway.upstreams.gofilex.portals), as a GraphQL enum.
+GofilexPortal = strawberry.enum(
+    Portal, name="GofilexPortal", description="The four regional Gofilex Genie portals; each has its own data."
+)
 
 
 def from_upstream(enum_type: type[E], value: str) -> E:

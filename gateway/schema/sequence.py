@@ -20,6 +20,7 @@ from gateway.schema.enums import (
 from gateway.schema.gofilex import GofilexOrder, order_of
 from gateway.schema.ids import cursor, global_id, parse_cursor
 from gateway.schema.node import Node
+from gateway.upstreams.gofilex.portals import DEFAULT_PORTAL, PORTALS
 from gateway.upstreams.sequence.records import (
     AssetRecord,
     ChildRecord,
@@ -32,7 +33,7 @@ from gateway.upstreams.sequence.records import (
 
 DEFAULT_FIRST = 50
 # gofilex:<orderId> (the EMEA portal) or gofilex:<portal>:<orderId>, portal in either case.
-GOFILEX_TAG = re.compile(r"^gofilex:(?:(emea|apac|mps|noram):)?([A-Za-z0-9]+)$", re.IGNORECASE)
+GOFILEX_TAG = re.compile(rf"^gofilex:(?:({'|'.join(PORTALS)}):)?([A-Za-z0-9]+)$", re.IGNORECASE)
 
 
 def gofilex_links(tags: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -41,7 +42,7 @@ def gofilex_links(tags: tuple[str, ...]) -> list[tuple[str, str]]:
     for tag in tags:
         match = GOFILEX_TAG.match(tag.strip())
         if match:
-            links[((match.group(1) or "EMEA").upper(), match.group(2))] = None
+            links[((match.group(1) or DEFAULT_PORTAL.value).upper(), match.group(2))] = None
     return list(links)
 
 

@@ -32,27 +32,45 @@ from typing import Any, NamedTuple, TypeVar
 
 import cachetools
 
-from gateway import notices
+from gateway import checks, notices
 from gateway.errors import UpstreamError
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEFAULT_MAXSIZE = 10_000
+# Seconds a read stays fresh: Sequence's reads, and Gofilex orders once
+# finished (they change no more) and while running (they move by the second).
+DEFAULT_SEQUENCE_TTL = 30.0
+DEFAULT_GOFILEX_FINISHED_TTL = 300.0
+DEFAULT_GOFILEX_RUNNING_TTL = 5.0
+DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_REVALIDATE_WITHIN = 10.0
 DEFAULT_STALE_IF_ERROR = 600.0
 
 
-def serves_stale(error: BaseException) -> bool:
-    """Whether a stale value may stand in for this error: the upstream is unwell
-    or refusing us for now, not saying the request is wrong or the thing gone."""
-    return isinstance(error, UpstreamError) and error.code in (
-        "UPSTREAM_UNAVAILABLE",
-        "UPSTREAM_TIMEOUT",
-        "UPSTREAM_RATE_LIMITED",
-        "UPSTREAM_BAD_RESPONSE",
-    )
+@dataclass(frozen=True)
+class CacheSettings:
+    """How long each upstream's reads stay fresh, and how the cache keeps them.
+
+    Example:
+        >>> ResponseCache(CacheSettings(max_entries=1000, stale_if_error=0))
+    """
+
+    sequence_ttl: float = DEFAULT_SEQUENCE_TTL
+    gofilex_finished_ttl: float = DEFAULT_GOFILEX_FINISHED_TTL
+    gofilex_running_ttl: float = DEFAULT_GOFILEX_RUNNING_TTL
+    max_entries: int = DEFAULT_MAX_ENTRIES
+    # An entry expired less than this is answered while refreshed in the background.
+    revalidate_within: float = DEFAULT_REVALIDATE_WITHIN
+    # An entry expired less than this stands in when its upstream fails.
+    stale_if_error: float = DEFAULT_STALE_IF_ERROR
+
+    def __post_init__(self) -> None:
+        for field in ("sequence_ttl", "gofilex_finished_ttl", "gofilex_running_ttl", "revalidate_within"):
+            checks.number(self, field, low=0)
+        checks.number(self, "stale_if_error", low=0)
+        checks.whole(self, "max_entries", low=1)
 
 
 def credential_id(*parts: str) -> str:
@@ -83,6 +101,9 @@ class CacheStats:
     evictions: int = 0  # live entries dropped to respect maxsize
     stale: int = 0  # answers served past their freshness
     prefetched: int = 0  # fetches started ahead of any caller (read-ahead)
+
+
+DEFAULT_CACHE = CacheSettings()
 
 
 class _Entry(NamedTuple):
@@ -119,24 +140,18 @@ class ResponseCache:
     """Parsed upstream answers by `CacheKey`, each kept for its own ttl.
 
     Example:
-        >>> cache = ResponseCache(maxsize=1000)
+        >>> cache = ResponseCache(CacheSettings(max_entries=1000))
         >>> job = await cache.get_or_fetch(key, fetch_job, ttl=30.0)
         >>> order = await cache.get_or_fetch(key, fetch_order, ttl=lambda o: 5.0 if o.running else 300.0)
     """
 
-    def __init__(
-        self,
-        *,
-        maxsize: int = DEFAULT_MAXSIZE,
-        revalidate_within: float = DEFAULT_REVALIDATE_WITHIN,
-        stale_if_error: float = DEFAULT_STALE_IF_ERROR,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, settings: CacheSettings | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
+        settings = settings if settings is not None else DEFAULT_CACHE
         self.stats = CacheStats()
-        self.revalidate_within = revalidate_within
-        self.stale_if_error = stale_if_error
+        self.revalidate_within = settings.revalidate_within
+        self.stale_if_error = settings.stale_if_error
         self.clock = clock
-        self._entries = _Entries(maxsize, clock, self._count_eviction)
+        self._entries = _Entries(settings.max_entries, clock, self._count_eviction)
         self._in_flight: dict[CacheKey, asyncio.Task[Any]] = {}
 
     async def get_or_fetch(
@@ -167,15 +182,12 @@ class ResponseCache:
         try:
             return await self._shared_fetch(key, fetch, ttl)
         except Exception as error:
-            if entry is None or not serves_stale(error):
+            stale = self.peek_stale(key, error)
+            if stale is None:
                 raise
-            age = self.clock() - entry.stored_at
-            if age >= entry.ttl + self.stale_if_error:
-                raise
-            self.stats.stale += 1
-            logger.warning("serving a %.0f s old %s answer: %s", age, upstream, error)
-            notices.record(upstream, age, getattr(error, "code", "UPSTREAM_UNAVAILABLE"))
-            return entry.value
+            value, age = stale
+            self.note_stale(upstream, age, error)
+            return value
 
     def prefetch(self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T], float] | float) -> bool:
         """Start fetching `key` in the background unless it is fresh or already in flight.
@@ -246,17 +258,24 @@ class ResponseCache:
     def peek_stale(self, key: CacheKey, error: BaseException) -> tuple[Any, float] | None:
         """The last good value for `key` that may stand in for `error`, with its age; None when there is none.
 
-        Records nothing: a caller that serves it says so with `note_stale`.
+        This is stale-if-error, for every caller: a value stands in only for a
+        transient upstream error (`UpstreamError.transient`), and only until
+        `stale_if_error` seconds after it expired. An invalidated entry is
+        gone, so it never stands in. Records nothing: a caller that serves
+        it says so with `note_stale`.
         """
+        if not (isinstance(error, UpstreamError) and error.transient):
+            return None
         entry = self._entries.get(key)
-        if entry is None or not serves_stale(error):
+        if entry is None:
             return None
         age = self.clock() - entry.stored_at
         return (entry.value, age) if age < entry.ttl + self.stale_if_error else None
 
     def note_stale(self, upstream: str, age: float, error: BaseException) -> None:
-        """Record that a stale value stood in for `error` in the current request."""
+        """Record (and log) that a stale value stood in for `error` in the current request."""
         self.stats.stale += 1
+        logger.warning("serving a %.0f s old %s answer: %s", age, upstream, error)
         notices.record(upstream, age, getattr(error, "code", "UPSTREAM_UNAVAILABLE"))
 
     def put(self, key: CacheKey, value: Any, ttl: float) -> None:
@@ -297,4 +316,16 @@ def _retrieve_outcome(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
-__all__ = ["CacheKey", "CacheStats", "ResponseCache"]
+__all__ = [
+    "DEFAULT_CACHE",
+    "DEFAULT_GOFILEX_FINISHED_TTL",
+    "DEFAULT_GOFILEX_RUNNING_TTL",
+    "DEFAULT_MAX_ENTRIES",
+    "DEFAULT_REVALIDATE_WITHIN",
+    "DEFAULT_SEQUENCE_TTL",
+    "DEFAULT_STALE_IF_ERROR",
+    "CacheKey",
+    "CacheSettings",
+    "CacheStats",
+    "ResponseCache",
+]

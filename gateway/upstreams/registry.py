@@ -16,16 +16,18 @@ from dataclasses import dataclass, field
 import httpx
 from redis.asyncio import Redis
 
-from gateway.config import PORTALS, ProtectionSettings, Settings
+from gateway.config import Settings
 from gateway.errors import NotConfigured
 from gateway.redis import connect
 from gateway.upstreams.budget import BudgetSettings, LocalBudget, RateBudget, RedisBudget
+from gateway.upstreams.budget.settings import MAX_CONCURRENCY
 from gateway.upstreams.cache import ResponseCache, credential_id
 from gateway.upstreams.gofilex.client import GofilexClient, portal_credential
+from gateway.upstreams.gofilex.portals import PORTALS
 from gateway.upstreams.guard import UpstreamGuard
 from gateway.upstreams.pool import UpstreamTransport
 from gateway.upstreams.redis_layer import RedisLayer, RedisResponseStore
-from gateway.upstreams.resilience import BreakerSettings, CircuitBreaker, RetryPolicy
+from gateway.upstreams.resilience import CircuitBreaker
 from gateway.upstreams.sequence.client import SequenceClient
 
 logger = logging.getLogger(__name__)
@@ -55,24 +57,6 @@ class Upstreams:
         return client
 
 
-def sequence_budget_settings(protection: ProtectionSettings) -> BudgetSettings:
-    return BudgetSettings(
-        limit=protection.sequence_limit,
-        window=protection.sequence_window,
-        margin=protection.budget_margin,
-        concurrency=protection.sequence_concurrency,
-    )
-
-
-def gofilex_budget_settings(protection: ProtectionSettings) -> BudgetSettings:
-    return BudgetSettings(
-        limit=protection.gofilex_limit,
-        window=protection.gofilex_window,
-        margin=0.0,
-        concurrency=protection.gofilex_concurrency,
-    )
-
-
 @contextlib.asynccontextmanager
 async def open_upstreams(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
@@ -81,11 +65,7 @@ async def open_upstreams(
 
     `transport` replaces the network in tests (httpx.MockTransport).
     """
-    cache = ResponseCache(
-        maxsize=settings.cache.max_entries,
-        revalidate_within=settings.cache.revalidate_within,
-        stale_if_error=settings.cache.stale_if_error,
-    )
+    cache = ResponseCache(settings.cache)
     upstreams = Upstreams(cache)
     if settings.redis_url:
         upstreams.redis = await connect(settings.redis_url)
@@ -94,9 +74,6 @@ async def open_upstreams(
         else:
             upstreams.redis_layer = RedisLayer(RedisResponseStore(upstreams.redis))
     protection = settings.protection
-    breaker_settings = BreakerSettings(
-        failure_ratio=protection.breaker_failure_ratio, open_for=protection.breaker_open_seconds
-    )
 
     def guard(name: str, credential: str, budget_settings: BudgetSettings) -> UpstreamGuard:
         budget: RateBudget
@@ -108,8 +85,8 @@ async def open_upstreams(
         upstreams.guards[name] = UpstreamGuard(
             name,
             budget=budget,
-            breaker=CircuitBreaker(name, breaker_settings),
-            retry=RetryPolicy(attempts=protection.retry_attempts),
+            breaker=CircuitBreaker(name, protection.breaker),
+            retry=protection.retry,
             attempt_timeout=settings.upstream_timeout,
         )
         return upstreams.guards[name]
@@ -128,8 +105,8 @@ async def open_upstreams(
 
     try:
         async with (
-            client(protection.sequence_concurrency) as sequence_http,
-            client(protection.gofilex_concurrency * len(PORTALS)) as gofilex_http,
+            client(_pool_size(protection.sequence_budget)) as sequence_http,
+            client(_pool_size(protection.gofilex_budget) * len(PORTALS)) as gofilex_http,
         ):
             if settings.sequence is not None:
                 upstreams.sequence_client = SequenceClient(
@@ -141,7 +118,7 @@ async def open_upstreams(
                     guard=guard(
                         "sequence",
                         credential_id(settings.sequence.url, settings.sequence.username),
-                        sequence_budget_settings(protection),
+                        protection.sequence_budget,
                     ),
                     redis_layer=upstreams.redis_layer,
                     background_timeout=protection.request_timeout,
@@ -153,12 +130,15 @@ async def open_upstreams(
                     gofilex_http,
                     cache,
                     settings.cache,
-                    guard=guard(
-                        f"gofilex:{portal}", portal_credential(portal_settings), gofilex_budget_settings(protection)
-                    ),
+                    guard=guard(f"gofilex:{portal}", portal_credential(portal_settings), protection.gofilex_budget),
                     redis_layer=upstreams.redis_layer,
                 )
             yield upstreams
     finally:
         if upstreams.redis is not None:
             await upstreams.redis.aclose()
+
+
+def _pool_size(budget: BudgetSettings) -> int:
+    """Connections for an upstream: as many as its budget lets be in flight."""
+    return budget.concurrency if budget.concurrency is not None else MAX_CONCURRENCY

@@ -34,20 +34,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from gateway import deadline
-from gateway.errors import (
-    NotFound,
-    UpstreamBadResponse,
-    UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-)
+from gateway import checks, deadline
+from gateway.errors import NotFound, UpstreamError, UpstreamUnavailable
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 BreakerState = Literal["closed", "open", "half_open"]
+
+# Tries per safe read, the first included, and the most a setting may ask.
+DEFAULT_ATTEMPTS = 3
+MAX_ATTEMPTS = 10
+# A breaker opens when half the calls of its window failed, for 15 s.
+DEFAULT_FAILURE_RATIO = 0.5
+DEFAULT_OPEN_FOR = 15.0
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,14 @@ class RetryPolicy:
     ("full jitter"), so callers that failed together do not retry together.
     """
 
-    attempts: int = 3
+    attempts: int = DEFAULT_ATTEMPTS
     base_delay: float = 0.1  # seconds
     max_delay: float = 2.0
 
     def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError(f"attempts must be at least 1, not {self.attempts}")
-        if self.base_delay < 0 or self.max_delay < 0:
-            raise ValueError("retry delays must not be negative")
+        checks.whole(self, "attempts", low=1, high=MAX_ATTEMPTS)
+        checks.number(self, "base_delay", low=0)
+        checks.number(self, "max_delay", low=0)
 
     def delay(self, retry: int, rng: random.Random | None = None) -> float:
         """The pause in seconds before retry number `retry` (1 for the first retry)."""
@@ -78,6 +78,7 @@ class RetryPolicy:
         return (rng or random).uniform(0.0, ceiling)
 
 
+DEFAULT_RETRY = RetryPolicy()
 NO_RETRY = RetryPolicy(attempts=1)
 
 
@@ -155,17 +156,19 @@ class BreakerSettings:
 
     window: float = 30.0
     min_calls: int = 10
-    failure_ratio: float = 0.5
-    open_for: float = 15.0
+    failure_ratio: float = DEFAULT_FAILURE_RATIO
+    open_for: float = DEFAULT_OPEN_FOR
     half_open_probes: int = 1
 
     def __post_init__(self) -> None:
-        if self.window <= 0 or self.open_for <= 0:
-            raise ValueError("window and open_for must be positive")
-        if self.min_calls < 1 or self.half_open_probes < 1:
-            raise ValueError("min_calls and half_open_probes must be at least 1")
-        if not 0 < self.failure_ratio <= 1:
-            raise ValueError(f"failure_ratio must be in (0, 1], not {self.failure_ratio}")
+        checks.number(self, "window", low=0.1)
+        checks.number(self, "open_for", low=0.1)
+        checks.whole(self, "min_calls", low=1)
+        checks.whole(self, "half_open_probes", low=1)
+        checks.share(self, "failure_ratio", low=0.01)
+
+
+DEFAULT_BREAKER = BreakerSettings()
 
 
 class CircuitBreaker:
@@ -185,7 +188,7 @@ class CircuitBreaker:
     def __init__(
         self,
         name: str,
-        settings: BreakerSettings = BreakerSettings(),
+        settings: BreakerSettings = DEFAULT_BREAKER,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -244,10 +247,10 @@ class CircuitBreaker:
     def record(self, error: BaseException | None) -> None:
         """Count the outcome of one call: None for a success, else the error it raised.
 
-        Failures are errors that say the upstream is unwell: retryable ones
-        (connection errors, timeouts, 502-504), other 5xx answers and bodies
-        that cannot be read. Any other answer (404, 401/403, 422, 429) shows the
-        upstream working and counts as a success. Cancellation, a spent
+        Failures are errors that say the upstream is unwell
+        (`UpstreamError.unwell`: connection errors, timeouts, 5xx answers and
+        bodies that cannot be read). Any other answer (404, 401/403, 422,
+        429) shows the upstream working and counts as a success. Cancellation, a spent
         request deadline and errors that are not the upstream's say nothing
         about its health and are not counted.
         """
@@ -255,7 +258,7 @@ class CircuitBreaker:
             self.record_success()
         elif isinstance(error, deadline.DeadlineExceeded | CircuitOpen | asyncio.CancelledError):
             self._release_probe()
-        elif _is_unwell(error):
+        elif isinstance(error, UpstreamError) and error.unwell:
             self.record_failure()
         elif isinstance(error, UpstreamError | NotFound):
             self.record_success()
@@ -311,13 +314,9 @@ class CircuitBreaker:
             self._probes -= 1
 
 
-def _is_unwell(error: BaseException) -> bool:
-    if getattr(error, "retryable", False):
-        return True
-    return isinstance(error, UpstreamUnavailable | UpstreamTimeout | UpstreamBadResponse)
-
-
 __all__ = [
+    "DEFAULT_BREAKER",
+    "DEFAULT_RETRY",
     "NO_RETRY",
     "BreakerSettings",
     "CircuitBreaker",

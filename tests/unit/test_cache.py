@@ -12,7 +12,7 @@ from gateway import deadline
 from gateway.errors import NotFound, UpstreamTimeout, UpstreamUnavailable
 from gateway.notices import StaleNotice, stale_notices
 from gateway.notices import collect as collect_stale_notices
-from gateway.upstreams.cache import CacheKey, CacheStats, ResponseCache
+from gateway.upstreams.cache import CacheKey, CacheSettings, CacheStats, ResponseCache
 
 JOB = CacheKey("cred-a", "GET", "http://127.0.0.1:8101/api/work_areas/10/jobs/3")
 OTHER_JOB = CacheKey("cred-a", "GET", "http://127.0.0.1:8101/api/work_areas/10/jobs/4")
@@ -64,7 +64,7 @@ def test_an_entry_expires_after_its_ttl() -> None:
     async def scenario() -> None:
         clock = FakeClock()
         # Without stale windows: expiry alone.
-        cache = ResponseCache(clock=clock, revalidate_within=0, stale_if_error=0)
+        cache = ResponseCache(CacheSettings(revalidate_within=0, stale_if_error=0), clock=clock)
         upstream = Upstream()
         await cache.get_or_fetch(JOB, upstream.fetch, ttl=30)
         clock.now += 29.9
@@ -253,7 +253,7 @@ def test_clear_drops_everything() -> None:
 
 
 def test_the_cache_holds_at_most_maxsize_entries_evicting_the_least_recently_used() -> None:
-    cache = ResponseCache(maxsize=3)
+    cache = ResponseCache(CacheSettings(max_entries=3))
     keys = [CacheKey("c", "GET", f"jobs/{n}") for n in range(4)]
     for key in keys[:3]:
         cache.put(key, key.url, ttl=30)
@@ -267,7 +267,7 @@ def test_the_cache_holds_at_most_maxsize_entries_evicting_the_least_recently_use
 
 def test_expired_entries_make_room_before_live_ones_are_evicted() -> None:
     clock = FakeClock()
-    cache = ResponseCache(maxsize=2, clock=clock, revalidate_within=0, stale_if_error=0)
+    cache = ResponseCache(CacheSettings(max_entries=2, revalidate_within=0, stale_if_error=0), clock=clock)
     short, long, new = (CacheKey("c", "GET", name) for name in ("short", "long", "new"))
     cache.put(long, "long", ttl=300)
     cache.put(short, "short", ttl=5)
@@ -280,7 +280,7 @@ def test_expired_entries_make_room_before_live_ones_are_evicted() -> None:
 def test_a_just_expired_entry_is_served_at_once_and_refreshed_in_the_background() -> None:
     async def scenario() -> None:
         clock = FakeClock()
-        cache = ResponseCache(clock=clock, revalidate_within=10, stale_if_error=600)
+        cache = ResponseCache(CacheSettings(revalidate_within=10, stale_if_error=600), clock=clock)
         values = iter(["v1", "v2"])
 
         async def fetch() -> str:
@@ -300,7 +300,7 @@ def test_a_just_expired_entry_is_served_at_once_and_refreshed_in_the_background(
 def test_the_last_good_value_stands_in_when_the_upstream_fails() -> None:
     async def scenario() -> None:
         clock = FakeClock()
-        cache = ResponseCache(clock=clock, revalidate_within=10, stale_if_error=600)
+        cache = ResponseCache(CacheSettings(revalidate_within=10, stale_if_error=600), clock=clock)
         await cache.get_or_fetch(JOB, Upstream().fetch, ttl=30)
         clock.now += 100
 
@@ -334,7 +334,7 @@ def test_stale_values_do_not_stand_in_for_errors_about_the_request() -> None:
 def test_stale_values_expire_after_the_stale_window() -> None:
     async def scenario() -> None:
         clock = FakeClock()
-        cache = ResponseCache(clock=clock, revalidate_within=10, stale_if_error=60)
+        cache = ResponseCache(CacheSettings(revalidate_within=10, stale_if_error=60), clock=clock)
         await cache.get_or_fetch(JOB, Upstream().fetch, ttl=30)
         clock.now += 91
 
@@ -358,6 +358,24 @@ def test_invalidated_entries_are_never_served_stale() -> None:
 
         with pytest.raises(UpstreamUnavailable):
             await cache.get_or_fetch(JOB, down, ttl=30)
+
+    run(scenario)
+
+
+def test_an_entry_invalidated_while_its_refresh_fails_is_not_served_stale() -> None:
+    async def scenario() -> None:
+        clock = FakeClock()
+        cache = ResponseCache(CacheSettings(revalidate_within=0, stale_if_error=600), clock=clock)
+        await cache.get_or_fetch(JOB, Upstream().fetch, ttl=30)
+        clock.now += 100
+
+        async def invalidated_then_down() -> str:
+            cache.invalidate(lambda key: key == JOB)  # an event arrives while the read is on its way
+            raise UpstreamUnavailable("sequence", "down", retryable=True)
+
+        with pytest.raises(UpstreamUnavailable):
+            await cache.get_or_fetch(JOB, invalidated_then_down, ttl=30)
+        assert cache.stats.stale == 0
 
     run(scenario)
 

@@ -19,12 +19,12 @@ def test_defaults_follow_the_contract() -> None:
     assert settings.cache.sequence_ttl == 30
     assert (settings.cache.gofilex_finished_ttl, settings.cache.gofilex_running_ttl) == (300, 5)
     assert settings.redis_url is None
-    assert settings.protection.sequence_concurrency == 64
+    assert settings.protection.sequence_budget.concurrency == 64
 
 
 def test_sequence_concurrency_is_settable() -> None:
     settings = Settings.from_env({**UPSTREAMS, "GATEWAY_SEQUENCE_CONCURRENCY": "16"})
-    assert settings.protection.sequence_concurrency == 16
+    assert settings.protection.sequence_budget.concurrency == 16
 
 
 @pytest.mark.parametrize("missing", ["SEQUENCE_URL", "SEQUENCE_USERNAME", "SEQUENCE_PASSWORD"])
@@ -77,3 +77,47 @@ def test_upstreams_are_optional_when_not_required() -> None:
     settings = Settings.from_env({}, require_upstreams=False)
     assert settings.sequence is None
     assert settings.portals == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        # each bound belongs to the value object that owns the field; the message names the variable
+        ("GATEWAY_BUDGET_MARGIN", "0.95", "GATEWAY_BUDGET_MARGIN must be between 0 and 0.9"),
+        ("SEQUENCE_RATE_LIMIT", "1.5", "SEQUENCE_RATE_LIMIT must be a whole number"),
+        ("GATEWAY_RETRY_ATTEMPTS", "11", "GATEWAY_RETRY_ATTEMPTS must be between 1 and 10"),
+        ("GATEWAY_BREAKER_FAILURE_RATIO", "0", "GATEWAY_BREAKER_FAILURE_RATIO must be between 0.01 and 1"),
+        ("GATEWAY_CACHE_MAX_ENTRIES", "0", "GATEWAY_CACHE_MAX_ENTRIES must be >= 1"),
+        ("GATEWAY_EVENTS_BUDGET_SHARE", "0.6", "GATEWAY_EVENTS_BUDGET_SHARE must be between 0.01 and 0.5"),
+        ("GATEWAY_READ_AHEAD_PAGES", "9", "GATEWAY_READ_AHEAD_PAGES must be between 0 and 8"),
+    ],
+)
+def test_an_out_of_range_value_is_refused_by_its_owner_and_named(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({**UPSTREAMS, name: value})
+
+
+def test_settings_reach_the_value_objects_that_own_them() -> None:
+    env = {
+        **UPSTREAMS,
+        "SEQUENCE_RATE_LIMIT": "100",
+        "GATEWAY_GOFILEX_CONCURRENCY": "4",
+        "GATEWAY_RETRY_ATTEMPTS": "5",
+        "GATEWAY_BREAKER_OPEN_SECONDS": "2.5",
+        "GATEWAY_CACHE_STALE_IF_ERROR": "60",
+    }
+    protection = Settings.from_env(env).protection
+    assert (protection.sequence_budget.limit, protection.sequence_budget.concurrency) == (100, 64)
+    assert (protection.gofilex_budget.limit, protection.gofilex_budget.concurrency) == (300, 4)
+    assert protection.retry.attempts == 5
+    assert protection.breaker.open_for == 2.5
+    assert Settings.from_env(env).cache.stale_if_error == 60
+    # The defaults are the value objects' own.
+    assert Settings() == Settings.from_env({}, require_upstreams=False)
+
+
+def test_the_graph_and_the_settings_share_one_list_of_portals() -> None:
+    from gateway.schema.enums import GofilexPortal
+    from gateway.upstreams.gofilex.portals import PORTALS
+
+    assert [portal.value for portal in GofilexPortal] == list(PORTALS) == ["EMEA", "APAC", "MPS", "NORAM"]

@@ -11,6 +11,7 @@ from gateway.errors import (
     BadUserInput,
     NotFound,
     UpstreamBadResponse,
+    UpstreamError,
     UpstreamRateLimited,
     UpstreamRejected,
     UpstreamTimeout,
@@ -450,3 +451,24 @@ def test_the_guard_never_retries_a_write() -> None:
 
     asyncio.run(scenario())
     assert attempts == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "unwell", "transient"),
+    [
+        # the upstream failing: counted by the breaker, and a stale value may stand in
+        (UpstreamUnavailable(UPSTREAM, "503"), True, True),
+        (UpstreamTimeout(UPSTREAM, "late"), True, True),
+        (UpstreamBadResponse(UPSTREAM, "garbage"), True, True),
+        (CircuitOpen(UPSTREAM, 3.0), True, True),
+        # refusing us for now: the upstream works, but a stale value may stand in
+        (UpstreamRateLimited(UPSTREAM, "429"), False, True),
+        # refusing the request itself: neither
+        (UpstreamUnauthorized(UPSTREAM, "401"), False, False),
+        (UpstreamRejected(UPSTREAM, ["name is taken"]), False, False),
+    ],
+)
+def test_each_upstream_error_says_once_whether_its_upstream_is_unwell(
+    error: UpstreamError, unwell: bool, transient: bool
+) -> None:
+    assert (error.unwell, error.transient) == (unwell, transient)

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from gateway import checks
+
 # Sequence's documented limit per user: 150 requests per 30 s, then 429 and a 300 s ban.
 DEFAULT_LIMIT = 150
 DEFAULT_WINDOW = 30.0
@@ -15,6 +17,10 @@ DEFAULT_MARGIN = 0.1
 DEFAULT_SLACK = 1.0
 # A margin above this would leave a budget too small to be useful.
 MAX_MARGIN = 0.9
+# Shorter windows are no upstream's; they would only make the log churn.
+MIN_WINDOW = 0.1
+# Requests in flight at once, at most: each is a connection in the pool.
+MAX_CONCURRENCY = 1024
 
 
 @dataclass(frozen=True)
@@ -37,18 +43,12 @@ class BudgetSettings:
     concurrency: int | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1:
-            raise ValueError(f"limit must be a whole number >= 1, got {self.limit!r}")
-        if not math.isfinite(self.window) or self.window <= 0:
-            raise ValueError(f"window must be a number of seconds > 0, got {self.window!r}")
-        if not math.isfinite(self.margin) or not 0 <= self.margin <= MAX_MARGIN:
-            raise ValueError(f"margin must be a share from 0 to {MAX_MARGIN}, got {self.margin!r}")
-        if not math.isfinite(self.slack) or self.slack < 0:
-            raise ValueError(f"slack must be a number of seconds >= 0, got {self.slack!r}")
-        if self.concurrency is not None and (
-            isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int) or self.concurrency < 1
-        ):
-            raise ValueError(f"concurrency must be None or a whole number >= 1, got {self.concurrency!r}")
+        checks.whole(self, "limit", low=1)
+        checks.number(self, "window", low=MIN_WINDOW)
+        checks.share(self, "margin", high=MAX_MARGIN)
+        checks.number(self, "slack", low=0)
+        if self.concurrency is not None:
+            checks.whole(self, "concurrency", low=1, high=MAX_CONCURRENCY)
 
     @property
     def effective_limit(self) -> int:
@@ -88,7 +88,9 @@ __all__ = [
     "DEFAULT_MARGIN",
     "DEFAULT_SLACK",
     "DEFAULT_WINDOW",
+    "MAX_CONCURRENCY",
     "MAX_MARGIN",
+    "MIN_WINDOW",
     "BudgetExhausted",
     "BudgetSettings",
     "BudgetStatus",

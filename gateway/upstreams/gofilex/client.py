@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Iterable, Sequence
 
 import httpx
 
-from gateway.config import CacheSettings, PortalSettings
-from gateway.upstreams.cache import CacheKey, ResponseCache, credential_id
+from gateway.config import PortalSettings
+from gateway.upstreams.cache import CacheKey, CacheSettings, ResponseCache, credential_id
 from gateway.upstreams.gofilex import parse
 from gateway.upstreams.gofilex.records import GofilexJobRecord, OrderStatusRecord
 from gateway.upstreams.guard import UpstreamGuard

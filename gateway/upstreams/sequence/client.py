@@ -16,7 +16,7 @@ from typing import TypeVar
 import httpx
 
 from gateway import deadline
-from gateway.config import SequenceSettings
+from gateway.config import DEFAULT_READ_AHEAD_PAGES, SequenceSettings
 from gateway.upstreams.cache import CacheKey, ResponseCache, credential_id
 from gateway.upstreams.guard import UpstreamGuard
 from gateway.upstreams.http import Origin, raise_for_status, upstream_errors
@@ -50,7 +50,7 @@ class SequenceClient:
         guard: UpstreamGuard,
         redis_layer: RedisLayer | None = None,
         background_timeout: float = deadline.DEFAULT_REQUEST_TIMEOUT,
-        read_ahead_pages: int = 0,
+        read_ahead_pages: int = DEFAULT_READ_AHEAD_PAGES,
     ) -> None:
         self.origin = Origin(settings.url)
         # Job pages to fetch ahead of a client paging forward (GATEWAY_READ_AHEAD_PAGES).
