@@ -1,21 +1,39 @@
 """The gateway's one exception tree, and the stable codes clients see.
 
-    GatewayError                      INTERNAL_SERVER_ERROR
-    ├── BadUserInput                  BAD_USER_INPUT        a client's argument is invalid
-    ├── NotFound                      NOT_FOUND             the thing asked for does not exist
-    ├── NotConfigured                 UPSTREAM_NOT_CONFIGURED the deployment has no settings for that upstream
-    └── UpstreamError                                       an upstream call failed
-        ├── UpstreamUnauthorized      UPSTREAM_UNAUTHORIZED the upstream refused our credentials (401/403)
-        ├── UpstreamRejected          BAD_USER_INPUT        the upstream refused the input (422), with its messages
-        ├── UpstreamRateLimited       UPSTREAM_RATE_LIMITED the upstream answered 429 (or our budget is spent)
-        ├── UpstreamUnavailable       UPSTREAM_UNAVAILABLE  5xx, refused or dropped connections
-        ├── UpstreamTimeout           UPSTREAM_TIMEOUT      no answer in time
-        └── UpstreamBadResponse       UPSTREAM_BAD_RESPONSE a body that does not parse or has the wrong shape
+    GatewayError                       INTERNAL_SERVER_ERROR    (never raised itself)
+    ├── BadUserInput                   BAD_USER_INPUT           a client's argument is invalid (id, cursor, `first`)
+    ├── NotFound                       NOT_FOUND                the upstream answered 404: the thing does not exist
+    ├── NotConfigured                  UPSTREAM_NOT_CONFIGURED  the deployment has no settings for that upstream
+    ├── SubscriberTooSlow              SUBSCRIBER_TOO_SLOW      a subscription fell too far behind (gateway.events.hub)
+    └── UpstreamError                                           an upstream call failed; `upstream` names it
+        ├── UpstreamUnauthorized       UPSTREAM_UNAUTHORIZED    the upstream refused our credentials (401, 403)
+        ├── UpstreamRejected           BAD_USER_INPUT           any other 4xx (422 with its validation messages)
+        ├── UpstreamRateLimited        UPSTREAM_RATE_LIMITED    429, or our own budget for it is spent      transient
+        ├── UpstreamUnavailable        UPSTREAM_UNAVAILABLE     5xx, refused or dropped connections         unwell
+        │   └── CircuitOpen            UPSTREAM_UNAVAILABLE     not called: its breaker is open (upstreams.resilience)
+        ├── UpstreamTimeout            UPSTREAM_TIMEOUT         no answer in time, or 408                   unwell
+        │   └── DeadlineExceeded       UPSTREAM_TIMEOUT         the request's own time ran out (gateway.deadline)
+        └── UpstreamBadResponse        UPSTREAM_BAD_RESPONSE    a body that does not parse or is misshapen  unwell
+
+`unwell` errors show the upstream failing (the breaker counts them); they
+and `transient` ones let a stale value stand in (see UpstreamError).
+
+Where upstream errors are raised: the HTTP boundary (gateway.upstreams.http)
+maps httpx's exceptions and non-2xx statuses; the guard
+(gateway.upstreams.guard) maps a spent budget, the breaker refuses calls,
+the deadline refuses waits, and the Redis layer's read-through
+(gateway.upstreams.redis_layer) maps a body that does not parse.
+
+Exceptions that never reach a client, each mapped where it is caught:
+ConfigError and InvalidSetting (settings, at start-up: `gateway serve`
+exits naming the variable), PayloadError (a parser's; UpstreamBadResponse),
+BudgetExhausted (the budget's; UpstreamRateLimited), ForeignLinkError (a
+path outside the configured origin; a bug, masked as "Unexpected error."),
+httpx.HTTPError (mapped by `upstream_errors`). Anything else a resolver
+raises is masked and logged with its traceback (gateway.schema).
 
 Messages are written for clients: they name the upstream and what went
-wrong, never a URL, a credential or a stack trace. Upstream errors are
-raised only at the boundary (gateway.upstreams.http), from the httpx error
-or status they map.
+wrong, never a URL, a credential or a stack trace.
 """
 
 from __future__ import annotations
@@ -87,7 +105,8 @@ class UpstreamUnauthorized(UpstreamError):
 
 
 class UpstreamRejected(UpstreamError):
-    """Raised when the upstream answers 422; `messages` are its validation messages."""
+    """Raised when the upstream refuses the request with a 4xx other than 401, 403, 404, 408
+    and 429 (a 422 carries validation messages); `messages` are the upstream's own."""
 
     code = "BAD_USER_INPUT"
 
