@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import strawberry
 from strawberry.types import Info as StrawberryInfo
 
 from gateway.loaders import Loaders
@@ -25,7 +24,3 @@ class Context:
 
 
 Info = StrawberryInfo[Context, None]
-
-
-def context(info: strawberry.Info) -> Context:
-    return info.context  # type: ignore[no-any-return]

@@ -164,8 +164,11 @@ class SequenceProblem(Node):
         return self.record.reporter
 
 
+# Sequence documents no field of a hook, only the job's link to its hooks:
+# a hook shows what its link says (its id), and nothing the gateway would
+# have to guess (upstreams/sequence.md §3.9).
 @strawberry.type(
-    description="A job's hook. Sequence documents only that jobs have hooks, so every field but the id may be null."
+    description="A job's hook. Sequence documents only that a job links to its hooks, so a hook shows its id alone."
 )
 class SequenceHook(Node):
     record: strawberry.Private[HookRecord]
@@ -175,21 +178,9 @@ class SequenceHook(Node):
     def id(self) -> strawberry.ID:
         return strawberry.ID(child_id("SequenceHook", self.job, self.record.hook_id))
 
-    @strawberry.field
+    @strawberry.field(description="Sequence's id of the hook: the last segment of its self link.")
     def hook_id(self) -> strawberry.ID:
         return strawberry.ID(self.record.hook_id)
-
-    @strawberry.field
-    def event(self) -> str | None:
-        return self.record.event
-
-    @strawberry.field
-    def url(self) -> str | None:
-        return self.record.url
-
-    @strawberry.field
-    def active(self) -> bool | None:
-        return self.record.active
 
 
 def child_id(type_name: str, job: JobRecord, child: str) -> str:

@@ -2,9 +2,10 @@
 
 Everything that turns the wire into gateway errors lives here:
 
-- `Origin` builds request URLs and refuses links that point anywhere but the
-  configured upstream (scheme, host, port and path prefix), so data read from
-  a payload can never send the gateway elsewhere.
+- `Origin` builds request URLs from paths under the configured upstream, and
+  refuses anything else: an absolute link (even one of its own origin),
+  credentials, dot segments. Links in payloads are data, never requested, so
+  nothing read from a payload can send the gateway elsewhere.
 - `upstream_errors()` wraps each upstream call and maps httpx exceptions to
   the gateway's error tree, most specific first, like `map_httpcore_exceptions`
   in httpx.
@@ -51,9 +52,7 @@ class Origin:
 
     Example:
         >>> origin = Origin("http://127.0.0.1:8101/api")
-        >>> origin.url("work_areas/10/jobs")
-        'http://127.0.0.1:8101/api/work_areas/10/jobs'
-        >>> origin.url("http://127.0.0.1:8101/api/work_areas/10/jobs/3/tasks?deleted")
+        >>> origin.url("work_areas/10/jobs/3/tasks?deleted")
         'http://127.0.0.1:8101/api/work_areas/10/jobs/3/tasks?deleted'
     """
 
@@ -86,27 +85,26 @@ class Origin:
     def base_url(self) -> str:
         return self._root + self.prefix
 
-    def url(self, path_or_link: str) -> str:
-        """The absolute URL for a path under the base, or for a same-origin link from a payload.
+    def url(self, path: str) -> str:
+        """The absolute URL for a path under the base: "work_areas/10" and "/work_areas/10" alike.
 
         Raises:
-            ForeignLinkError: the link names another scheme, host or port, carries
-                credentials, or leaves the base path.
+            ForeignLinkError: `path` is an absolute or scheme-relative link, or
+                has a fragment, a backslash or dot segments.
         """
-        url = self._checked.get(path_or_link)
+        url = self._checked.get(path)
         if url is None:
-            url = self._checked[path_or_link] = self._build(path_or_link)
+            url = self._checked[path] = self._build(path)
         return url
 
-    def _build(self, path_or_link: str) -> str:
-        if "#" in path_or_link or "\\" in path_or_link:
+    def _build(self, relative: str) -> str:
+        if "#" in relative or "\\" in relative:
             raise ForeignLinkError("link has a fragment or a backslash")
-        parts = urlsplit(path_or_link)
-        if parts.scheme or parts.netloc or path_or_link.startswith("//"):
-            path = self._same_origin_path(parts)
-        else:
-            # A path relative to the base: "work_areas/10" and "/work_areas/10" both go under the prefix.
-            path = self.prefix + "/" + parts.path.lstrip("/")
+        parts = urlsplit(relative)
+        if parts.scheme or parts.netloc or relative.startswith("//"):
+            # Requests are built from ids under the configured origin; a link is data.
+            raise ForeignLinkError("an absolute link is never requested; requests are built from paths")
+        path = self.prefix + "/" + parts.path.lstrip("/")
         if _has_dot_segments(path):
             raise ForeignLinkError("link path has '.' or '..' segments")
         # Keep the query verbatim: Sequence's "?deleted" is a bare flag that "deleted=" would not match.
@@ -114,19 +112,6 @@ class Origin:
         url = self._root + path + query
         self._check_parsed(url)
         return url
-
-    def _same_origin_path(self, parts: SplitResult) -> str:
-        if "@" in parts.netloc:
-            raise ForeignLinkError("link carries credentials")
-        try:
-            port = _port(parts)
-        except ValueError:
-            raise ForeignLinkError("link has an invalid port") from None
-        if (parts.scheme, parts.hostname, port) != (self.scheme, self.host, self.port):
-            raise ForeignLinkError("link points to another origin")
-        if not (parts.path == self.prefix or parts.path.startswith(self.prefix + "/")):
-            raise ForeignLinkError("link leaves the upstream's base path")
-        return parts.path
 
     def _check_parsed(self, url: str) -> None:
         # Defence in depth against parser differentials: httpx, which sends the

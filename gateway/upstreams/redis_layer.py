@@ -30,17 +30,18 @@ from gateway.upstreams.payload import PayloadError
 
 R = TypeVar("R")
 
-_FORMAT = b"v1"
+# v2 dropped the status that v1 stored and nobody read: only 2xx bodies are stored.
+_FORMAT = b"v2"
 
 
 class ResponseStore(Protocol):
-    async def get(self, key: str) -> tuple[int, str, bytes] | None: ...
-    async def set(self, key: str, value: tuple[int, str, bytes], ttl: float) -> None: ...
+    async def get(self, key: str) -> tuple[str, bytes] | None: ...
+    async def set(self, key: str, value: tuple[str, bytes], ttl: float) -> None: ...
     async def delete_prefix(self, key_prefix: str) -> int: ...
 
 
 class RedisResponseStore:
-    """Upstream answers `(status, content_type, body)` by key, each with its own ttl.
+    """Upstream answers `(content_type, body)` by key, each with its own ttl.
 
     Values are stored as bytes, so the client must not decode responses.
     """
@@ -58,7 +59,7 @@ class RedisResponseStore:
         """False while Redis is failing."""
         return self.outage.healthy
 
-    async def get(self, key: str) -> tuple[int, str, bytes] | None:
+    async def get(self, key: str) -> tuple[str, bytes] | None:
         """The stored answer, or None on a miss or while Redis fails."""
         try:
             async with asyncio.timeout(self._timeout):
@@ -69,7 +70,7 @@ class RedisResponseStore:
         self.outage.recovered()
         return None if raw is None else _decode(raw)
 
-    async def set(self, key: str, value: tuple[int, str, bytes], ttl: float) -> None:
+    async def set(self, key: str, value: tuple[str, bytes], ttl: float) -> None:
         """Store `value` for `ttl` seconds; a ttl of zero or less stores nothing."""
         milliseconds = round(ttl * 1000)
         if milliseconds <= 0:
@@ -103,24 +104,23 @@ class RedisResponseStore:
         return deleted
 
 
-def _encode(value: tuple[int, str, bytes]) -> bytes:
-    status, content_type, body = value
+def _encode(value: tuple[str, bytes]) -> bytes:
+    content_type, body = value
     if "\n" in content_type or "\r" in content_type:
         raise ValueError("a content type holds no line breaks")
-    return b"%s\n%d\n%s\n%s" % (_FORMAT, status, content_type.encode(), body)
+    return b"%s\n%s\n%s" % (_FORMAT, content_type.encode(), body)
 
 
-def _decode(raw: bytes) -> tuple[int, str, bytes] | None:
+def _decode(raw: bytes) -> tuple[str, bytes] | None:
     # Anything unreadable (another version's format) counts as a miss.
-    parts = raw.split(b"\n", 3)
-    if len(parts) != 4 or parts[0] != _FORMAT:
+    parts = raw.split(b"\n", 2)
+    if len(parts) != 3 or parts[0] != _FORMAT:
         return None
     try:
-        status = int(parts[1])
-        content_type = parts[2].decode()
+        content_type = parts[1].decode()
     except ValueError:
         return None
-    return status, content_type, parts[3]
+    return content_type, parts[2]
 
 
 @dataclass(frozen=True)
@@ -145,12 +145,12 @@ class RedisLayer:
         found = await self.store.get(self.key(key))
         if found is None:
             return None
-        _, media_type, body = found
+        media_type, body = found
         return StoredBody(body, media_type)
 
     async def put(self, key: CacheKey, body: bytes, media_type: str, ttl: float) -> None:
         if ttl > 0:
-            await self.store.set(self.key(key), (200, media_type, body), ttl)
+            await self.store.set(self.key(key), (media_type, body), ttl)
 
     async def invalidate(self, credential: str, method: str, url: str, *, below: bool = False) -> int:
         """Drop the stored bodies of `credential` read from `url` with any query (every

@@ -251,13 +251,13 @@ def test_the_store_keeps_answers_for_their_ttl(prefix: str) -> None:
         async with redis_client(prefix) as client:
             store = RedisResponseStore(client, prefix=prefix)
             body = b'{"jobs": []}\n\x00\xff'
-            await store.set("job:1", (200, "application/json", body), ttl=5)
-            await store.set("job:2", (404, "text/xml", b""), ttl=0.05)
-            await store.set("job:3", (200, "text/xml", b"x"), ttl=0)  # nothing to keep
+            await store.set("job:1", ("application/json", body), ttl=5)
+            await store.set("job:2", ("text/xml", b""), ttl=0.05)
+            await store.set("job:3", ("text/xml", b"x"), ttl=0)  # nothing to keep
 
-            assert await store.get("job:1") == (200, "application/json", body)
+            assert await store.get("job:1") == ("application/json", body)
             assert 4000 < await client.pttl(prefix + "job:1") <= 5000
-            assert await store.get("job:2") == (404, "text/xml", b"")
+            assert await store.get("job:2") == ("text/xml", b"")
             assert await store.get("job:3") is None
             assert await store.get("job:4") is None
             await asyncio.sleep(0.1)
@@ -274,7 +274,7 @@ def test_delete_prefix_matches_the_prefix_literally(prefix: str) -> None:
     async def main() -> None:
         async with redis_client(prefix) as client:
             store = RedisResponseStore(client, prefix=prefix)
-            answer = (200, "application/json", b"{}")
+            answer = ("application/json", b"{}")
             keys = ["job[1]*?:a", "job[1]*?:b", "job1x:a", "job1:a", "a\\b:1", "ab:1", "other"]
             for key in keys:
                 await store.set(key, answer, ttl=5)
@@ -295,7 +295,7 @@ def test_the_store_degrades_to_misses_without_redis(caplog: pytest.LogCaptureFix
         try:
             store = RedisResponseStore(client, prefix="gw-test:dead:")
             assert store.healthy
-            await store.set("job:1", (200, "text/xml", b"x"), ttl=5)
+            await store.set("job:1", ("text/xml", b"x"), ttl=5)
             assert await store.get("job:1") is None
             assert await store.delete_prefix("job:") == 0
             assert not store.healthy

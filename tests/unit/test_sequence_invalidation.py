@@ -151,13 +151,13 @@ class MemoryStore:
     """A ResponseStore in a dict, recording each prefix it is asked to delete."""
 
     def __init__(self) -> None:
-        self.entries: dict[str, tuple[int, str, bytes]] = {}
+        self.entries: dict[str, tuple[str, bytes]] = {}
         self.deleted: list[str] = []
 
-    async def get(self, key: str) -> tuple[int, str, bytes] | None:
+    async def get(self, key: str) -> tuple[str, bytes] | None:
         return self.entries.get(key)
 
-    async def set(self, key: str, value: tuple[int, str, bytes], ttl: float) -> None:
+    async def set(self, key: str, value: tuple[str, bytes], ttl: float) -> None:
         self.entries[key] = value
 
     async def delete_prefix(self, key_prefix: str) -> int:
@@ -233,7 +233,7 @@ def test_invalidate_drops_the_same_reads_from_both_layers(changes: list[Sequence
 
         assert dropped == len(READS) - len(left)
         assert {path for path, key in zip(READS, keys_of(client, *READS), strict=True) if cache.peek(key)} == left
-        shared = {entry[2].decode() for entry in memory.entries.values()}
+        shared = {entry[1].decode() for entry in memory.entries.values()}
         assert shared == left
         await client.http.aclose()
 

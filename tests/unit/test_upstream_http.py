@@ -250,19 +250,33 @@ def test_origin_without_a_path_prefix_joins_at_the_root() -> None:
         origin.url("api/publication/v1/orders/status")
         == "https://genie.portal.gofilex.com/api/publication/v1/orders/status"
     )
-    assert origin.url("https://genie.portal.gofilex.com:443/x") == "https://genie.portal.gofilex.com/x"
 
 
-def test_origin_accepts_a_same_origin_link_keeping_a_bare_query_flag_verbatim() -> None:
+def test_origin_keeps_a_bare_query_flag_verbatim() -> None:
     origin = Origin("http://127.0.0.1:8101/api")
-    link = "http://127.0.0.1:8101/api/work_areas/10/jobs/3/tasks?deleted"
-    assert origin.url(link) == link
-    assert httpx.URL(origin.url(link)).query == b"deleted"
+    url = origin.url("work_areas/10/jobs/3/tasks?deleted")
+    assert url == "http://127.0.0.1:8101/api/work_areas/10/jobs/3/tasks?deleted"
+    assert httpx.URL(url).query == b"deleted"
 
 
-def test_origin_compares_scheme_and_host_case_insensitively() -> None:
+def test_origin_writes_scheme_and_host_in_lower_case() -> None:
     origin = Origin("http://Sequence.Example:8101/api")
-    assert origin.url("HTTP://sequence.example:8101/api/jobs") == "http://sequence.example:8101/api/jobs"
+    assert origin.url("jobs") == "http://sequence.example:8101/api/jobs"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "http://127.0.0.1:8101/api/work_areas/10/jobs/3/tasks?deleted",  # its own origin, as a payload links
+        "HTTP://127.0.0.1:8101/api/jobs",
+        "https://genie.portal.gofilex.com:443/x",
+    ],
+)
+def test_origin_never_builds_a_request_from_an_absolute_link_even_its_own(link: str) -> None:
+    # Links in payloads are data: requests are built from ids, as paths.
+    origin = Origin("http://127.0.0.1:8101/api")
+    with pytest.raises(ForeignLinkError, match="absolute link"):
+        origin.url(link)
 
 
 @pytest.mark.parametrize(

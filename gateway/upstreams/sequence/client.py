@@ -150,14 +150,6 @@ class SequenceClient:
         path = paths.children(work_area_id, job_id, kind, deleted=deleted)
         return await self._read(path, lambda body, media_type: parse.parse_children(kind, body, media_type))
 
-    async def child(
-        self, work_area_id: str, job_id: str, kind: paths.Kind, child_id: str, *, deleted: bool = False
-    ) -> ChildRecord:
-        path = f"{paths.children(work_area_id, job_id, kind)}/{paths.segment(child_id)}" + (
-            "?deleted" if deleted else ""
-        )
-        return await self._read(path, lambda body, media_type: parse.parse_child(kind, body, media_type))
-
     async def events(self, newer_than: str | None = None) -> tuple[EventRecord, ...]:
         """A page of the events feed after `newer_than` (the newest page without it); never cached."""
         key = self.key(paths.events(newer_than))

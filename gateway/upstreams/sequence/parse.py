@@ -33,7 +33,6 @@ __all__ = [
     "PayloadError",
     "error_messages",
     "id_from_link",
-    "parse_child",
     "parse_children",
     "parse_date",
     "parse_datetime",
@@ -44,9 +43,6 @@ __all__ = [
     "parse_work_areas",
     "split_tags",
 ]
-
-# A hook's fields that have their own place in the record.
-_HOOK_FIELDS = frozenset({"resource_type", "event", "url", "active"})
 
 
 # entry points ---------------------------------------------------------------------
@@ -71,10 +67,6 @@ def parse_work_area(body: bytes, media_type: str) -> WorkAreaRecord:
 def parse_children(kind: paths.Kind, body: bytes, media_type: str) -> tuple[ChildRecord, ...]:
     items, _ = _read_list(body, media_type, kind, _child_type(kind))
     return tuple(_child(kind, item) for item in items)
-
-
-def parse_child(kind: paths.Kind, body: bytes, media_type: str) -> ChildRecord:
-    return _child(kind, _read(body, media_type, _child_type(kind)))
 
 
 def parse_events(body: bytes, media_type: str) -> tuple[EventRecord, ...]:
@@ -304,32 +296,10 @@ def _problem(fields: Fields, problem_id: str) -> ProblemRecord:
 
 
 def _hook(fields: Fields, hook_id: str) -> HookRecord:
-    # Hooks are undocumented beyond their link: keep every scalar that came,
-    # written the same way whichever format it came in.
-    attributes = {
-        name: _scalar_text(value)
-        for name, value in fields.values.items()
-        if name not in _HOOK_FIELDS and not name.endswith("_link") and _is_scalar(value)
-    }
-    return HookRecord(
-        hook_id=hook_id,
-        event=fields.text("event"),
-        url=fields.text("url"),
-        active=fields.boolean("active"),
-        attributes=attributes,
-    )
-
-
-def _is_scalar(value: object) -> bool:
-    return value is None or isinstance(value, str | int | float)
-
-
-def _scalar_text(value: object) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    # Sequence documents no field of a hook, only that a job links to its
+    # hooks (upstreams/sequence.md §3.9: "do not model its fields until you
+    # have a real response"). A hook is its self link, and so its id.
+    return HookRecord(hook_id=hook_id)
 
 
 # One builder per kind of paths.CHILD_KINDS.

@@ -92,14 +92,10 @@ class ProblemRecord:
 
 @dataclass(frozen=True, slots=True)
 class HookRecord:
-    """A job's hook. Sequence documents only the `hooks` link, so every field
-    but the id is optional and whatever else arrives is kept in `attributes`."""
+    """A job's hook. Sequence documents only that a job links to its hooks, so
+    a hook is known by its self link alone: the id is its last segment."""
 
     hook_id: str
-    event: str | None = None
-    url: str | None = None
-    active: bool | None = None
-    attributes: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
