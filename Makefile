@@ -6,7 +6,7 @@ BOOTSTRAP_PYTHON := $(shell command -v python3.11 || command -v python3)
 INSTALLED := $(VENV)/.installed
 INSTALLED_BENCH := $(VENV)/.installed-bench
 
-.PHONY: demo test lint format simulate bench clean
+.PHONY: demo test lint typecheck format simulate bench clean
 
 $(INSTALLED): pyproject.toml
 	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
@@ -20,12 +20,16 @@ demo: $(INSTALLED)
 simulate: $(INSTALLED)
 	$(BIN)/gateway simulate
 
-test: $(INSTALLED) lint
+test: $(INSTALLED) lint typecheck
 	$(BIN)/pytest
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check gateway tests benchmarks
 	$(BIN)/ruff format --check gateway tests benchmarks
+
+# mypy with Strawberry's plugin; strict for gateway/upstreams and gateway/events (pyproject.toml).
+typecheck: $(INSTALLED)
+	$(BIN)/mypy
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix gateway tests benchmarks

@@ -130,7 +130,7 @@ class SampleSet:
     query: str
     phase: str
     latencies_ms: list[float] = field(default_factory=list)
-    calls: list[int] = field(default_factory=list)  # per sample (cold) or the average (warm)
+    calls: list[float] = field(default_factory=list)  # per sample (cold) or the average (warm)
     challenges: int = 0
     events_calls: int = 0
     min_calls: int = 0

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 GRAPHQL_LINE = re.compile(r"GraphQL: (http://\S+/graphql)")
@@ -101,8 +102,8 @@ class Server:
     def pid(self) -> int:
         return self.process.pid
 
-    def _drain(self, stream: str, pipe: object) -> None:
-        for line in pipe:  # type: ignore[attr-defined]
+    def _drain(self, stream: str, pipe: IO[str]) -> None:
+        for line in pipe:
             with self._condition:
                 self._lines[stream].append(line.rstrip("\n"))
                 # Keep the first lines for `wait_for`, which may look for them later.
@@ -154,8 +155,9 @@ class Server:
         for thread in self._threads:
             thread.join(1.0)
         for pipe in (self.process.stdout, self.process.stderr):
-            with contextlib.suppress(Exception):
-                pipe.close()  # type: ignore[union-attr]
+            if pipe is not None:
+                with contextlib.suppress(Exception):
+                    pipe.close()
 
 
 class Fleet:

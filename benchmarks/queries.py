@@ -259,7 +259,7 @@ def pick_workload(
         (job, links) for job, links in linked if links and all(kinds[link] in _FINISHED_KINDS for link in links)
     ]
     candidates.sort(key=lambda item: -len({portal for portal, _ in item[1]}))
-    q6 = []
+    q6: list[dict[str, Any]] = []
     for job, links in candidates:
         if len(q6) == cold["Q6"] + 1:
             break

@@ -43,7 +43,9 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     async def get_sub_response(self, request: Any) -> Response:
         sub_response = await super().get_sub_response(request)
-        sub_response.graphql_response_json = GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")  # type: ignore[attr-defined]
+        # A flag carried on Strawberry's sub-response to create_response, which sees no request.
+        wants = GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
+        sub_response.graphql_response_json = wants  # type: ignore[attr-defined]
         return sub_response
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:

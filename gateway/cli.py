@@ -11,11 +11,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from gateway.simulators.faults import FaultSettings
 from gateway.simulators.ratelimit import RateLimitSettings
 from gateway.simulators.server import Served, base_url, bind, serve_all
 from gateway.simulators.settings import SimulatorSettings
+
+S = TypeVar("S", RateLimitSettings, FaultSettings)
 
 
 def _simulator_options(parser: argparse.ArgumentParser) -> None:
@@ -86,7 +89,7 @@ def simulator_settings(args: argparse.Namespace, environ: dict[str, str]) -> Sim
     )
 
 
-def _given(current: RateLimitSettings | FaultSettings, options: dict[str, object]) -> RateLimitSettings | FaultSettings:
+def _given(current: S, options: dict[str, Any]) -> S:
     # replace() runs the settings' own range checks (__post_init__).
     return dataclasses.replace(current, **{name: value for name, value in options.items() if value is not None})
 

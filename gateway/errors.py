@@ -123,7 +123,7 @@ class UpstreamRateLimited(UpstreamError):
     transient = True
 
     def __init__(self, upstream: str, message: str, *, retry_after: float | None = None) -> None:
-        extensions = {"retryAfter": retry_after} if retry_after is not None else {}
+        extensions: dict[str, Any] = {"retryAfter": retry_after} if retry_after is not None else {}
         super().__init__(upstream, message, **extensions)
         self.retry_after = retry_after
 

@@ -42,12 +42,12 @@ V = TypeVar("V")
 
 
 class WindowKey(NamedTuple):
-    """Jobs [offset, offset + count) of a work area's list; `paging_forward` when the
+    """Jobs [offset, offset + size) of a work area's list; `paging_forward` when the
     client asked for the window after a cursor (its next windows are read ahead)."""
 
     work_area_id: str
     offset: int
-    count: int
+    size: int  # not `count`, which would hide tuple.count
     filter_name: str | None = None
     deleted: bool = False
     paging_forward: bool = False
@@ -109,7 +109,7 @@ class Loaders:
             window = await sequence.job_window(
                 key.work_area_id,
                 offset=key.offset,
-                count=key.count,
+                count=key.size,
                 filter_name=key.filter_name,
                 deleted=key.deleted,
                 read_ahead=key.paging_forward,

@@ -138,7 +138,7 @@ def _date(value: str | None) -> dt.date | None:
 
 # scalars and enums ----------------------------------------------------------------
 Long = NewType("Long", int)
-SCALARS = {Long: strawberry.scalar(name="Long", serialize=int, parse_value=int)}
+SCALARS: dict[object, Any] = {Long: strawberry.scalar(name="Long", serialize=int, parse_value=int)}
 
 
 @strawberry.enum

@@ -56,10 +56,19 @@ class SequenceJobFilter(enum.Enum):
     NOT_PROBLEMATIC = strawberry.enum_value("not_problematic", description="No active problems.")
 
 
-# The upstream's own list of portals (gateway.upstreams.gofilex.portals), as a GraphQL enum.
-GofilexPortal = strawberry.enum(
+# The upstream's own list of portals (gateway.upstreams.gofilex.portals), as a GraphQL enum:
+# strawberry.enum registers the class itself, so the name is an alias of it.
+strawberry.enum(
     Portal, name="GofilexPortal", description="The four regional Gofilex Genie portals; each has its own data."
 )
+GofilexPortal = Portal
+
+
+def upstream_value(member: enum.Enum) -> str:
+    """The upstream's string for a member. Members declared with
+    strawberry.enum_value (to carry a description) look like definitions to
+    mypy's plugin, but their `value` is the plain string."""
+    return str(member.value)
 
 
 def from_upstream(enum_type: type[E], value: str) -> E:

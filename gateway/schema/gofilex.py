@@ -11,7 +11,7 @@ from gateway.schema.context import Info
 from gateway.schema.enums import GofilexPortal
 from gateway.schema.ids import global_id
 from gateway.schema.node import Node
-from gateway.schema.scalars import Long
+from gateway.schema.scalars import Long, long_or_none
 from gateway.upstreams.gofilex.records import (
     DcpAssetRecord,
     DcpRecord,
@@ -30,7 +30,10 @@ class GofilexParty:
 
     @classmethod
     def of(cls, record: PartyRecord | None) -> GofilexParty | None:
-        return cls(party_id=record.party_id, name=record.name) if record else None
+        if record is None:
+            return None
+        party_id = None if record.party_id is None else strawberry.ID(record.party_id)
+        return cls(party_id=party_id, name=record.name)
 
 
 @strawberry.type(description="Bytes transferred so far for an order.")
@@ -84,7 +87,7 @@ class GofilexOrder(Node):
         status = await self._status(info)
         if status is None or (status.progress_step is None and status.progress_total is None):
             return None
-        return GofilexOrderProgress(step=status.progress_step, total=status.progress_total)
+        return GofilexOrderProgress(step=long_or_none(status.progress_step), total=long_or_none(status.progress_total))
 
     @strawberry.field(description="The order's jobs (download, link, email ...); empty for a cleaned order.")
     async def jobs(self, info: Info) -> list[GofilexJob]:
@@ -132,9 +135,9 @@ class GofilexTransferProgress:
         return cls(
             done=record.done,
             percentage=record.percentage,
-            skip=record.skip,
-            step=record.step,
-            total=record.total,
+            skip=long_or_none(record.skip),
+            step=long_or_none(record.step),
+            total=long_or_none(record.total),
             speed=record.speed,
         )
 
@@ -194,7 +197,11 @@ class DcpAsset:
     @classmethod
     def of(cls, record: DcpAssetRecord) -> DcpAsset:
         return cls(
-            uuid=strawberry.ID(record.uuid), hash=record.hash, role=record.role, size=record.size, path=record.path
+            uuid=strawberry.ID(record.uuid),
+            hash=record.hash,
+            role=record.role,
+            size=long_or_none(record.size),
+            path=record.path,
         )
 
 
@@ -216,7 +223,7 @@ class DigitalCinemaPackage:
             description=record.description,
             content_kind=record.content_kind,
             standard=record.standard,
-            size=record.size,
+            size=long_or_none(record.size),
             assets=[DcpAsset.of(asset) for asset in record.assets],
         )
 

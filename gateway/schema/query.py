@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import strawberry
 
 from gateway.errors import BadUserInput, NotFound
-from gateway.loaders import ALL_WORK_AREAS, ChildrenKey, JobKey, OrderKey
+from gateway.loaders import ALL_WORK_AREAS, ChildrenKey, JobKey, Kind, OrderKey
 from gateway.schema.context import Info
 from gateway.schema.enums import GofilexPortal
 from gateway.schema.gofilex import GofilexOrder, JobGraph, order_of
@@ -54,7 +54,10 @@ async def _node_job(info: Info, parts: list[str]) -> Node | None:
     )
 
 
-def _node_child(kind: str, make: Callable[..., Node], id_of: Callable[[object], str]) -> Callable:
+NodeResolver = Callable[[Info, list[str]], Awaitable[Node | None]]
+
+
+def _node_child(kind: Kind, make: Callable[..., Node]) -> NodeResolver:
     async def resolve(info: Info, parts: list[str]) -> Node | None:
         work_area_id, job_id, view, child_id = parts
         deleted = view == "deleted"
@@ -63,7 +66,7 @@ def _node_child(kind: str, make: Callable[..., Node], id_of: Callable[[object], 
             children = await info.context.loaders.children.load(ChildrenKey(work_area_id, job_id, deleted, kind))
         except NotFound:
             return None
-        return next((make(record=child, job=job) for child in children if id_of(child) == child_id), None)
+        return next((make(record=child, job=job) for child in children if child.child_id == child_id), None)
 
     return resolve
 
@@ -83,14 +86,14 @@ async def _node_gofilex_job(info: Info, parts: list[str]) -> Node | None:
     return JobGraph(order, records).by_id.get(job_id)
 
 
-NODE_RESOLVERS: dict[str, tuple[int, Callable[[Info, list[str]], Awaitable[Node | None]]]] = {
+NODE_RESOLVERS: dict[str, tuple[int, NodeResolver]] = {
     "WorkArea": (1, _node_work_area),
     "SequenceJob": (2, _node_job),
-    "SequenceTask": (4, _node_child("tasks", SequenceTask, lambda r: r.task_id)),
-    "SequenceAsset": (4, _node_child("assets", SequenceAsset, lambda r: r.asset_id)),
-    "SequenceNote": (4, _node_child("notes", SequenceNote, lambda r: r.note_id)),
-    "SequenceProblem": (4, _node_child("problems", SequenceProblem, lambda r: r.problem_id)),
-    "SequenceHook": (4, _node_child("hooks", SequenceHook, lambda r: r.hook_id)),
+    "SequenceTask": (4, _node_child("tasks", SequenceTask)),
+    "SequenceAsset": (4, _node_child("assets", SequenceAsset)),
+    "SequenceNote": (4, _node_child("notes", SequenceNote)),
+    "SequenceProblem": (4, _node_child("problems", SequenceProblem)),
+    "SequenceHook": (4, _node_child("hooks", SequenceHook)),
     "GofilexOrder": (2, _node_order),
     "GofilexJob": (3, _node_gofilex_job),
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 
@@ -26,8 +27,14 @@ def _parse_long(value: object) -> int:
 
 Long = NewType("Long", int)
 
+
+def long_or_none(value: int | None) -> Long | None:
+    """An upstream counter as the graph's Long."""
+    return None if value is None else Long(value)
+
+
 # The schema's config maps each NewType to its definition (StrawberryConfig.scalar_map).
-SCALARS = {
+SCALARS: dict[object, ScalarDefinition] = {
     Long: strawberry.scalar(
         name="Long",
         description="A 64-bit signed integer, serialized as a JSON number (byte sizes, transfer counters).",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TypeVar
 
 import strawberry
 
@@ -16,6 +17,7 @@ from gateway.schema.enums import (
     SequenceJobStatus,
     SequenceTasksStatus,
     from_upstream,
+    upstream_value,
 )
 from gateway.schema.gofilex import GofilexOrder, order_of
 from gateway.schema.ids import cursor, global_id, parse_cursor
@@ -23,7 +25,6 @@ from gateway.schema.node import Node
 from gateway.upstreams.gofilex.portals import DEFAULT_PORTAL, PORTALS
 from gateway.upstreams.sequence.records import (
     AssetRecord,
-    ChildRecord,
     HookRecord,
     JobRecord,
     NoteRecord,
@@ -32,6 +33,8 @@ from gateway.upstreams.sequence.records import (
 )
 
 DEFAULT_FIRST = 50
+
+R = TypeVar("R")
 # gofilex:<orderId> (the EMEA portal) or gofilex:<portal>:<orderId>, portal in either case.
 GOFILEX_TAG = re.compile(rf"^gofilex:(?:({'|'.join(PORTALS)}):)?([A-Za-z0-9]+)$", re.IGNORECASE)
 
@@ -260,29 +263,33 @@ class SequenceJob(Node):
     def work_area(self) -> WorkArea:
         return WorkArea(work_area_id=strawberry.ID(self.record.work_area_id))
 
-    async def _children(self, info: Info, kind: Kind) -> tuple[ChildRecord, ...]:
+    async def _children(self, info: Info, kind: Kind, record_type: type[R]) -> list[R]:
         job = self.record
-        return await info.context.loaders.children.load(ChildrenKey(job.work_area_id, job.job_id, job.deleted, kind))
+        key = ChildrenKey(job.work_area_id, job.job_id, job.deleted, kind)
+        # A kind's list holds records of its type only (the parser builds them
+        # by kind); the check makes that known to the type checker too.
+        return [record for record in await info.context.loaders.children.load(key) if isinstance(record, record_type)]
 
     @strawberry.field
     async def tasks(self, info: Info) -> list[SequenceTask]:
-        return [SequenceTask(record=record, job=self.record) for record in await self._children(info, "tasks")]
+        return [SequenceTask(record=r, job=self.record) for r in await self._children(info, "tasks", TaskRecord)]
 
     @strawberry.field
     async def assets(self, info: Info) -> list[SequenceAsset]:
-        return [SequenceAsset(record=record, job=self.record) for record in await self._children(info, "assets")]
+        return [SequenceAsset(record=r, job=self.record) for r in await self._children(info, "assets", AssetRecord)]
 
     @strawberry.field
     async def notes(self, info: Info) -> list[SequenceNote]:
-        return [SequenceNote(record=record, job=self.record) for record in await self._children(info, "notes")]
+        return [SequenceNote(record=r, job=self.record) for r in await self._children(info, "notes", NoteRecord)]
 
     @strawberry.field
     async def problems(self, info: Info) -> list[SequenceProblem]:
-        return [SequenceProblem(record=record, job=self.record) for record in await self._children(info, "problems")]
+        children = await self._children(info, "problems", ProblemRecord)
+        return [SequenceProblem(record=r, job=self.record) for r in children]
 
     @strawberry.field
     async def hooks(self, info: Info) -> list[SequenceHook]:
-        return [SequenceHook(record=record, job=self.record) for record in await self._children(info, "hooks")]
+        return [SequenceHook(record=r, job=self.record) for r in await self._children(info, "hooks", HookRecord)]
 
     @strawberry.field(description="The job's scheduling in Mediagenix On-Demand (Movida).")
     def scheduling_url(self) -> str | None:
@@ -381,7 +388,7 @@ class WorkArea(Node):
                 str(self.work_area_id),
                 offset,
                 count,
-                filter_name=filter.value if filter else None,
+                filter_name=upstream_value(filter) if filter else None,
                 deleted=deleted,
                 paging_forward=bool(after),
             )

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from http import HTTPStatus
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -51,7 +52,7 @@ class FaultSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str], prefix: str = "SIM_") -> FaultSettings:
         """Settings from SIM_LATENCY_MS, SIM_ERROR_RATE, ... SIM_FAULT_SEED; unset or empty keeps the default."""
-        values: dict[str, float | int] = {}
+        values: dict[str, Any] = {}
         for field, suffix in _ENV_NAMES.items():
             raw = environ.get(prefix + suffix, "").strip()
             if not raw:

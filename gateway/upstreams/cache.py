@@ -28,7 +28,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 import cachetools
 
@@ -113,7 +113,7 @@ class _Entry(NamedTuple):
     keep: float  # seconds the entry is kept in all: ttl plus the stale window
 
 
-class _Entries(cachetools.TLRUCache):
+class _Entries(cachetools.TLRUCache[CacheKey, _Entry]):
     """A TLRUCache whose per-entry lifetime is the ttl stored with the value.
 
     TLRU rather than LRU plus our own expiry: expired entries are dropped
@@ -125,7 +125,7 @@ class _Entries(cachetools.TLRUCache):
         super().__init__(maxsize, ttu=_expires, timer=clock)
         self._on_evict = on_evict
 
-    def popitem(self) -> tuple[Any, Any]:
+    def popitem(self) -> tuple[CacheKey, _Entry]:
         # cachetools calls popitem only to make room, after expired entries are gone.
         item = super().popitem()
         self._on_evict()
@@ -173,12 +173,12 @@ class ResponseCache:
             age = self.clock() - entry.stored_at
             if age < entry.ttl:
                 self.stats.hits += 1
-                return entry.value
+                return _value(entry, fetch)
             if age < entry.ttl + self.revalidate_within:
                 self.stats.stale += 1
                 self._start_fetch(key, fetch, ttl)
                 notices.record(upstream, age, "REVALIDATING")
-                return entry.value
+                return _value(entry, fetch)
         try:
             return await self._shared_fetch(key, fetch, ttl)
         except Exception as error:
@@ -187,7 +187,7 @@ class ResponseCache:
                 raise
             value, age = stale
             self.note_stale(upstream, age, error)
-            return value
+            return cast(T, value)
 
     def prefetch(self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T], float] | float) -> bool:
         """Start fetching `key` in the background unless it is fresh or already in flight.
@@ -309,6 +309,12 @@ class ResponseCache:
 
     def _count_eviction(self) -> None:
         self.stats.evictions += 1
+
+
+def _value(entry: _Entry, fetch: Callable[[], Awaitable[T]]) -> T:
+    """An entry's value as what `fetch` returns: entries of one key all come
+    from the same kind of fetch, so the value is a T (the cache cannot check)."""
+    return cast(T, entry.value)
 
 
 def _retrieve_outcome(task: asyncio.Future[Any]) -> None:

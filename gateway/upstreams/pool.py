@@ -239,6 +239,7 @@ class UpstreamTransport(httpx.AsyncHTTPTransport):
         ssl_context = httpx.create_ssl_context()
         super().__init__(verify=ssl_context)
         # httpx keeps its pool in `_pool` and calls only the methods above on it.
+        # httpx types `_pool` as httpcore's pool; ours has every method httpx calls on it.
         self._pool = ConnectionPool(  # type: ignore[assignment]
             max_connections=max_connections,
             max_keepalive_connections=max_keepalive_connections,
@@ -249,4 +250,4 @@ class UpstreamTransport(httpx.AsyncHTTPTransport):
 
     @property
     def pool(self) -> ConnectionPool:
-        return self._pool  # type: ignore[return-value]
+        return self._pool  # type: ignore[return-value]  # set to a ConnectionPool in __init__

@@ -47,7 +47,8 @@ class RedisResponseStore:
     """
 
     def __init__(self, redis: Redis, *, prefix: str = "gw:cache:", timeout: float = DEFAULT_TIMEOUT) -> None:
-        if redis.get_connection_kwargs().get("decode_responses"):
+        # redis-py leaves get_connection_kwargs unannotated.
+        if redis.get_connection_kwargs().get("decode_responses"):  # type: ignore[no-untyped-call]
             raise ValueError("RedisResponseStore needs a Redis client with decode_responses=False")
         self._redis = redis
         self.prefix = prefix

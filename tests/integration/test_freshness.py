@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 from tests.conftest import RunningSimulators
 
@@ -74,7 +75,7 @@ def test_a_subscriber_over_graphql_transport_ws_receives_the_event(make_gateway,
     gateway = make_gateway(poll_events=True, GATEWAY_EVENTS_MIN_INTERVAL=POLL)
     job = live_job(running)
     url = gateway.url.replace("http://", "ws://") + "/graphql"
-    with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=5) as socket:
+    with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")], open_timeout=5) as socket:
         socket.send(json.dumps({"type": "connection_init"}))
         assert json.loads(socket.recv(timeout=5))["type"] == "connection_ack"
         socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}))

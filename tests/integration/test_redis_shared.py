@@ -203,7 +203,7 @@ def test_the_budget_returns_to_redis_with_the_sends_made_meanwhile(
 
                 return run
 
-            budget.log._acquire_script, budget.log._pause_script = map(flaky, scripts)  # type: ignore[assignment]
+            budget.log._acquire_script, budget.log._pause_script = map(flaky, scripts)  # type: ignore[assignment]  # a stand-in script that fails
             for _ in range(3):
                 await budget.acquire(deadline=None)
             resume_at = time.time() + 5

@@ -23,6 +23,7 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.schema.config import StrawberryConfig
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from gateway.events import EventHub
 from gateway.events.relay import EventRelay
@@ -84,7 +85,7 @@ def build_app(running: RunningSimulators, hub: EventHub) -> Starlette:
         upstreams = connection.state.upstreams
         return EventsContext(upstreams, Loaders(upstreams), request=connection, response=response, events=hub)
 
-    class EventsGraphQL(GraphQL):
+    class EventsGraphQL(GraphQL[EventsContext, None]):
         async def get_context(self, request: Any, response: Any) -> EventsContext:
             return await get_context(request, response)
 
@@ -135,7 +136,7 @@ def rename(sequence_json: httpx.Client, job_id: str, name: str) -> None:
 @contextlib.contextmanager
 def websocket_subscription(gateway: EventsGateway, variables: dict[str, Any]) -> Iterator[ClientConnection]:
     url = gateway.url.replace("http://", "ws://") + "/graphql"
-    with connect(url, subprotocols=["graphql-transport-ws"], proxy=None, open_timeout=5) as websocket:  # type: ignore[list-item]
+    with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")], proxy=None, open_timeout=5) as websocket:
         websocket.send(json.dumps({"type": "connection_init"}))
         assert json.loads(websocket.recv(timeout=5))["type"] == "connection_ack"
         message = {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION, "variables": variables}}

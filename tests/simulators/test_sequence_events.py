@@ -94,7 +94,7 @@ def test_events_are_served_in_xml_and_by_id(running: RunningSimulators, sequence
     root = xml.parse(sequence.get("/api/events").content)
     assert root.tag == "events"
     event = root.findall("event")[-1]
-    assert event.find("id").get("type") == "integer"
+    assert xml.child(event, "id").get("type") == "integer"
     assert set(xml.links(event)) == {"self", "subject"}
     single = xml.parse(sequence.get(xml.links(event)["self"]).content)
     assert single.findtext("event-type") == event.findtext("event-type")

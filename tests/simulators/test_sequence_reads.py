@@ -42,7 +42,7 @@ def test_xml_is_the_default_format(sequence: httpx.Client) -> None:
     assert response.headers["content-type"].startswith("application/xml")
     root = xml.parse(response.content)
     assert root.tag == "work-area"
-    assert root.find("id").get("type") == "integer"
+    assert xml.child(root, "id").get("type") == "integer"
 
 
 def test_json_is_answered_for_accept_application_json(sequence_json: httpx.Client) -> None:

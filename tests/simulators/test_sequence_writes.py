@@ -199,7 +199,7 @@ def test_note_is_created_with_200_and_the_api_user_as_creator(
     assert response.status_code == HTTPStatus.OK
     note = response.json()
     assert (note["body"], note["creator"]) == ("Chasing the lab.", running.settings.sequence_username)
-    assert dt.datetime.fromisoformat(note["created_at"]) == dt.datetime.fromisoformat(running.settings.now)
+    assert dt.datetime.fromisoformat(note["created_at"]) == dt.datetime.fromisoformat(str(running.settings.now))
     assert sequence_json.get(job["notes_link"]).json()["entries"] == [note]
 
 

@@ -11,6 +11,13 @@ def parse(body: bytes | str) -> Element:
     return safe_xml.fromstring(body)
 
 
+def child(element: Element, tag: str) -> Element:
+    """The first `tag` child of `element`; fails the test when there is none."""
+    found = element.find(tag)
+    assert found is not None, f"<{element.tag}> has no <{tag}>"
+    return found
+
+
 def links(element: Element) -> dict[str, str]:
     return {link.get("rel", ""): link.get("href", "") for link in element.findall("link")}
 

@@ -75,7 +75,7 @@ def test_settings_keep_a_margin_and_refuse_nonsense() -> None:
     assert BudgetSettings(limit=1, margin=0.5).effective_limit == 1  # never below one
     for wrong in ({"limit": 0}, {"window": 0}, {"margin": 1.0}, {"slack": -1}, {"concurrency": 0}):
         with pytest.raises(ValueError):
-            BudgetSettings(**wrong)  # type: ignore[arg-type]
+            BudgetSettings(**wrong)
 
 
 def test_a_burst_of_500_never_exceeds_the_limit_in_any_span() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -44,7 +44,7 @@ class Upstream:
         return self.value
 
 
-def run(coroutine: Callable[[], Awaitable[None]]) -> None:
+def run(coroutine: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(coroutine())
 
 

@@ -39,7 +39,8 @@ def test_the_drawing_names_every_gateway_error_with_its_parent_and_code() -> Non
         seen.add(cls)
 
     def subclasses(cls: type) -> set[type]:
-        return {cls} | {sub for child in cls.__subclasses__() for sub in subclasses(child)}
+        children: list[type] = cls.__subclasses__()
+        return {cls} | {sub for child in children for sub in subclasses(child)}
 
     # Nothing in the tree is left out of the drawing (test-local subclasses aside).
     assert {cls for cls in subclasses(GatewayError) if cls.__module__.startswith("gateway.")} == seen

@@ -174,12 +174,12 @@ def test_ids_that_would_change_a_path_are_refused(upstream: Upstream, graphql: C
 
 
 def test_unexpected_errors_are_masked(upstream: Upstream, graphql: Callable, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gateway.upstreams.sequence import client
+    from gateway.upstreams.sequence import parse
 
     def broken(*args: Any) -> Any:
         raise RuntimeError("internal detail http://sequence.test/api")
 
-    monkeypatch.setattr(client.parse, "parse_work_areas", broken)
+    monkeypatch.setattr(parse, "parse_work_areas", broken)
     (error,) = graphql("{ workAreas { workAreaId } }")["errors"]
     assert error["message"] == "Unexpected error."
     assert "extensions" not in error or "internal" not in json.dumps(error)

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ from gateway.upstreams.resilience import (
 UPSTREAM = "gofilex:EMEA"
 
 
-def run(coroutine: Callable[[], Awaitable[None]]) -> None:
+def run(coroutine: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(coroutine())
 
 
@@ -212,7 +213,7 @@ def test_on_retry_is_called_with_the_retry_number_and_the_error() -> None:
 )
 def test_a_retry_policy_refuses_impossible_settings(settings: dict[str, float]) -> None:
     with pytest.raises(ValueError):
-        RetryPolicy(**settings)  # type: ignore[arg-type]
+        RetryPolicy(**settings)  # type: ignore[arg-type]  # wrong on purpose
 
 
 # Circuit breaker
@@ -423,7 +424,7 @@ def test_guard_records_the_outcome_of_its_block() -> None:
 )
 def test_breaker_settings_refuse_impossible_values(settings: dict[str, float]) -> None:
     with pytest.raises(ValueError):
-        BreakerSettings(**settings)  # type: ignore[arg-type]
+        BreakerSettings(**settings)  # type: ignore[arg-type]  # wrong on purpose
 
 
 def test_the_guard_never_retries_a_write() -> None:

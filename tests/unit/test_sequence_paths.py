@@ -55,7 +55,7 @@ def test_an_id_that_is_not_digits_never_reaches_a_path(hostile: str) -> None:
 
 def test_an_unknown_kind_of_child_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown kind"):
-        paths.children("10", "3", "attachments")  # type: ignore[arg-type]
+        paths.children("10", "3", "attachments")  # type: ignore[arg-type]  # not a kind, on purpose
 
 
 def test_every_kind_has_its_singular_resource_type() -> None:

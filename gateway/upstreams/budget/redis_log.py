@@ -163,12 +163,20 @@ class RedisLog:
         """Run the script; None while Redis is failing."""
         if not self._redis_due():
             return None
-        pause_ms, backfill = 0, []
+        pause_ms, backfill = 0, list[int]()
         if self._retry_at is not None:
             # Coming back: hand Redis what happened meanwhile (sends, and a pause, e.g. after a 429).
             pause_ms = math.ceil(self.fallback.pause_left() * 1000)
             backfill = [round(age * 1_000_000) for age in self.fallback.sends_since(self._outage_started)]
-        args = [self._limit, self._span_us, ahead, int(record), next(self._members), pause_ms, *backfill]
+        args: list[int | str] = [
+            self._limit,
+            self._span_us,
+            ahead,
+            int(record),
+            next(self._members),
+            pause_ms,
+            *backfill,
+        ]
         try:
             async with asyncio.timeout(self._timeout):
                 wait_us, used, pause_left_ms = await self._acquire_script(keys=self._keys, args=args)

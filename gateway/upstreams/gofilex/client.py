@@ -87,10 +87,11 @@ class GofilexClient:
         except Exception as error:
             # Stand in the last good status of each order while Gofilex is
             # unwell; without one for every order the error stands.
-            stale = [self.cache.peek_stale(self.status_key(order_id), error) for order_id in missing]
-            if any(item is None for item in stale):
+            found_stale = [self.cache.peek_stale(self.status_key(order_id), error) for order_id in missing]
+            stale = [item for item in found_stale if item is not None]
+            if len(stale) < len(missing):
                 raise
-            for order_id, (status, age) in zip(missing, stale, strict=True):  # type: ignore[misc]
+            for order_id, (status, age) in zip(missing, stale, strict=True):
                 self.cache.note_stale(self.upstream, age, error)
                 found[order_id] = status
             return found

@@ -104,13 +104,13 @@ class SequenceClient:
             page = await self._job_page(work_area_id, Page(1, 1), filter_name, deleted)
             return JobWindow((), page.total_entries or 0)
         wanted = window_pages(offset, count)
-        found = await asyncio.gather(*(self._job_page(work_area_id, page, filter_name, deleted) for page in wanted))
-        jobs = [job for page in found for job in page.jobs]
+        found = await asyncio.gather(*(self._job_page(work_area_id, each, filter_name, deleted) for each in wanted))
+        jobs = [job for listed in found for job in listed.jobs]
         start = offset - wanted[0].offset
         window = JobWindow(tuple(jobs[start : start + count]), found[0].total_entries or 0)
         if read_ahead:
-            for page in pages_ahead(offset, count, window.total, self.read_ahead_pages):
-                self._read_ahead(work_area_id, page, filter_name, deleted)
+            for ahead in pages_ahead(offset, count, window.total, self.read_ahead_pages):
+                self._read_ahead(work_area_id, ahead, filter_name, deleted)
         return window
 
     async def _job_page(self, work_area_id: str, page: Page, filter_name: str | None, deleted: bool) -> JobPage:

@@ -65,6 +65,10 @@ class TaskRecord:
     duration: str | None = None
     responsible_email: str | None = None
 
+    @property
+    def child_id(self) -> str:
+        return self.task_id
+
 
 @dataclass(frozen=True, slots=True)
 class AssetRecord:
@@ -72,6 +76,10 @@ class AssetRecord:
     type_name: str
     status: str
     progress: int | None = None
+
+    @property
+    def child_id(self) -> str:
+        return self.asset_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,10 @@ class NoteRecord:
     creator: str | None = None
     created_at: dt.datetime | None = None
 
+    @property
+    def child_id(self) -> str:
+        return self.note_id
+
 
 @dataclass(frozen=True, slots=True)
 class ProblemRecord:
@@ -89,6 +101,10 @@ class ProblemRecord:
     dismissed: bool = False
     reporter: str | None = None
 
+    @property
+    def child_id(self) -> str:
+        return self.problem_id
+
 
 @dataclass(frozen=True, slots=True)
 class HookRecord:
@@ -96,6 +112,10 @@ class HookRecord:
     a hook is known by its self link alone: the id is its last segment."""
 
     hook_id: str
+
+    @property
+    def child_id(self) -> str:
+        return self.hook_id
 
 
 @dataclass(frozen=True, slots=True)
