@@ -20,6 +20,7 @@ from gateway.upstreams.sequence import paths
 from gateway.upstreams.sequence.client import SequenceClient
 from gateway.upstreams.sequence.invalidation import Scope, Staleness, invalidates, invalidates_any
 from gateway.upstreams.sequence.records import EventRecord
+from tests.upstreams.fakes import MemoryStore
 
 BASE = "http://127.0.0.1:8101/api"
 WHEN = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -145,27 +146,6 @@ def test_scopes_name_what_covers_matches(events: list[SequenceEvent], scopes: li
             location = paths.locate(path)
             if location is not None:
                 assert stale.covers(location), path
-
-
-class MemoryStore:
-    """A ResponseStore in a dict, recording each prefix it is asked to delete."""
-
-    def __init__(self) -> None:
-        self.entries: dict[str, tuple[str, bytes]] = {}
-        self.deleted: list[str] = []
-
-    async def get(self, key: str) -> tuple[str, bytes] | None:
-        return self.entries.get(key)
-
-    async def set(self, key: str, value: tuple[str, bytes], ttl: float) -> None:
-        self.entries[key] = value
-
-    async def delete_prefix(self, key_prefix: str) -> int:
-        self.deleted.append(key_prefix)
-        gone = [key for key in self.entries if key.startswith(key_prefix)]
-        for key in gone:
-            del self.entries[key]
-        return len(gone)
 
 
 def sequence_client(layer: RedisLayer | None, cache: ResponseCache) -> SequenceClient:

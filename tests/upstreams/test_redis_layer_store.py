@@ -1,0 +1,85 @@
+"""The response cache's Redis layer: the byte store against a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from redis.asyncio import Redis
+
+from gateway.upstreams.redis_layer import RedisResponseStore
+from tests.redis_support import REDIS_URL, dead_client, redis_client, warnings_from
+
+pytestmark = pytest.mark.usefixtures("require_redis")
+
+
+def test_the_store_keeps_answers_for_their_ttl(prefix: str) -> None:
+    async def main() -> None:
+        async with redis_client(prefix) as client:
+            store = RedisResponseStore(client, prefix=prefix)
+            body = b'{"jobs": []}\n\x00\xff'
+            await store.set("job:1", ("application/json", body), ttl=5)
+            await store.set("job:2", ("text/xml", b""), ttl=0.05)
+            await store.set("job:3", ("text/xml", b"x"), ttl=0)  # nothing to keep
+
+            assert await store.get("job:1") == ("application/json", body)
+            assert 4000 < await client.pttl(prefix + "job:1") <= 5000
+            assert await store.get("job:2") == ("text/xml", b"")
+            assert await store.get("job:3") is None
+            assert await store.get("job:4") is None
+            await asyncio.sleep(0.1)
+            assert await store.get("job:2") is None
+
+            await client.set(prefix + "job:5", b"written by some other version")
+            assert await store.get("job:5") is None  # unreadable is a miss
+            assert store.healthy
+
+    asyncio.run(main())
+
+
+def test_delete_prefix_matches_the_prefix_literally(prefix: str) -> None:
+    async def main() -> None:
+        async with redis_client(prefix) as client:
+            store = RedisResponseStore(client, prefix=prefix)
+            answer = ("application/json", b"{}")
+            keys = ["job[1]*?:a", "job[1]*?:b", "job1x:a", "job1:a", "a\\b:1", "ab:1", "other"]
+            for key in keys:
+                await store.set(key, answer, ttl=5)
+
+            assert await store.delete_prefix("job[1]*?:") == 2
+            assert await store.delete_prefix("a\\b:") == 1
+            assert await store.delete_prefix("nothing") == 0
+
+            left = [key for key in keys if await store.get(key) is not None]
+            assert left == ["job1x:a", "job1:a", "ab:1", "other"]
+
+    asyncio.run(main())
+
+
+def test_the_store_degrades_to_misses_without_redis(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        client = dead_client()
+        try:
+            store = RedisResponseStore(client, prefix="gw-test:dead:")
+            assert store.healthy
+            await store.set("job:1", ("text/xml", b"x"), ttl=5)
+            assert await store.get("job:1") is None
+            assert await store.delete_prefix("job:") == 0
+            assert not store.healthy
+        finally:
+            await client.aclose()
+
+    asyncio.run(main())
+    assert len(warnings_from(caplog, "gateway.redis")) == 1
+
+
+def test_the_store_refuses_a_client_that_decodes_responses() -> None:
+    async def main() -> None:
+        client = Redis.from_url(REDIS_URL, decode_responses=True)
+        try:
+            with pytest.raises(ValueError, match="decode_responses"):
+                RedisResponseStore(client)
+        finally:
+            await client.aclose()
+
+    asyncio.run(main())
