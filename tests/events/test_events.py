@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from collections.abc import AsyncGenerator, Callable, Coroutine
 from http import HTTPStatus
@@ -36,24 +35,11 @@ from gateway.upstreams.cache import CacheKey, ResponseCache
 from gateway.upstreams.registry import Upstreams
 from gateway.upstreams.sequence.invalidation import invalidates_any
 from gateway.upstreams.sequence.records import EventRecord
-
-BASE = "http://127.0.0.1:8101/api"
-WHEN = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+from tests.events.samples import BASE, WHEN, event, record
 
 
 def run(coroutine: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(coroutine())
-
-
-def record(event_id: int | str, event_type: str = "job_updated", link: str | None = None) -> EventRecord:
-    return EventRecord(str(event_id), event_type, WHEN, link, ("name",) if event_type.endswith("updated") else ())
-
-
-def event(work_area_id: str | None = "10", job_id: str | None = "7", event_id: str = "1") -> SequenceEvent:
-    link = None
-    if work_area_id is not None:
-        link = f"{BASE}/work_areas/{work_area_id}" + (f"/jobs/{job_id}" if job_id else "")
-    return event_from_record(record(event_id, link=link))
 
 
 # events ------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Iterable
 
 import httpx
@@ -19,22 +18,8 @@ from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
 from gateway.upstreams.sequence import paths
 from gateway.upstreams.sequence.client import SequenceClient
 from gateway.upstreams.sequence.invalidation import Scope, Staleness, invalidates, invalidates_any
-from gateway.upstreams.sequence.records import EventRecord
+from tests.events.samples import BASE, event, record
 from tests.upstreams.fakes import MemoryStore
-
-BASE = "http://127.0.0.1:8101/api"
-WHEN = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-
-
-def record(event_id: int | str, event_type: str = "job_updated", link: str | None = None) -> EventRecord:
-    return EventRecord(str(event_id), event_type, WHEN, link, ("name",) if event_type.endswith("updated") else ())
-
-
-def event(work_area_id: str | None = "10", job_id: str | None = "7", event_id: str = "1") -> SequenceEvent:
-    link = None
-    if work_area_id is not None:
-        link = f"{BASE}/work_areas/{work_area_id}" + (f"/jobs/{job_id}" if job_id else "")
-    return event_from_record(record(event_id, link=link))
 
 
 def get(path: str, credential: str = "cred-a") -> CacheKey:
