@@ -3,10 +3,11 @@
 The contract's variables (design.md, "Environment") name the upstreams;
 `GATEWAY_*` ones tune the gateway. Each tuning lands in the value object
 that owns it (BudgetSettings, CacheSettings, RetryPolicy, BreakerSettings,
-ProtectionSettings, Settings), with its default and its bounds, checked
-once when the object is built (gateway.checks). This module only reads
-strings: a missing, malformed or out-of-range variable raises ConfigError
-naming it, so `gateway serve` stops before serving anything.
+and here ProtectionSettings and Settings), with its default and its
+bounds, checked once when the object is built (gateway.checks).
+`from_env` only reads strings into them: a missing, malformed or
+out-of-range variable raises ConfigError naming it, so `gateway serve`
+stops before serving anything.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from gateway.checks import InvalidSetting
 from gateway.deadline import DEFAULT_REQUEST_TIMEOUT
 from gateway.upstreams.budget.settings import BudgetSettings
 from gateway.upstreams.cache import DEFAULT_CACHE, CacheSettings
-from gateway.upstreams.gofilex.portals import PORTALS
+from gateway.upstreams.gofilex.portals import DEFAULT_PORTAL, PORTALS
 from gateway.upstreams.resilience import DEFAULT_BREAKER, DEFAULT_RETRY, BreakerSettings, RetryPolicy
 
 T = TypeVar("T")
@@ -39,6 +40,10 @@ MAX_GOFILEX_BATCH_SIZE = 500
 # client that stops early leaves at most this many pages read for nothing.
 DEFAULT_READ_AHEAD_PAGES = 2
 MAX_READ_AHEAD_PAGES = 8
+
+# The events poller's share of Sequence's budget, and its shortest interval (s).
+DEFAULT_EVENTS_BUDGET_SHARE = 0.1
+DEFAULT_EVENTS_MIN_INTERVAL = 2.0
 
 # Sequence: its documented limit (BudgetSettings' defaults), and requests in
 # flight at once, which is also the size of its connection pool. Waiters
@@ -82,8 +87,8 @@ class ProtectionSettings:
     breaker: BreakerSettings = DEFAULT_BREAKER
     # The events poller may take at most this share of Sequence's budget,
     # and polls no more often than every `events_min_interval` seconds.
-    events_budget_share: float = 0.1
-    events_min_interval: float = 2.0
+    events_budget_share: float = DEFAULT_EVENTS_BUDGET_SHARE
+    events_min_interval: float = DEFAULT_EVENTS_MIN_INTERVAL
 
     def __post_init__(self) -> None:
         checks.number(self, "request_timeout", low=0.1)
@@ -131,7 +136,8 @@ class Settings:
                 portals[portal] = PortalSettings(portal, env.url(f"GOFILEX_{portal}_URL"), token)
         if require_upstreams and not portals:
             raise ConfigError(
-                "GOFILEX_EMEA_URL is missing: configure at least one Gofilex portal (GOFILEX_<PORTAL>_URL)"
+                f"GOFILEX_{DEFAULT_PORTAL.value}_URL is missing: configure at least one Gofilex portal"
+                " (GOFILEX_<PORTAL>_URL)"
             )
         cache = env.build(
             DEFAULT_CACHE,

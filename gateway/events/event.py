@@ -39,7 +39,8 @@ class SequenceEvent:
 def event_from_record(record: EventRecord) -> SequenceEvent:
     location = paths.locate(record.subject_link) if record.subject_link else None
     work_area_id = job_id = kind = child_id = None
-    if location is not None and location.work_area_id is not None:
+    # A work area, a job, or something under a job; a job list is no subject (unknown, as before).
+    if location is not None and location.work_area_id is not None and (location.job_id or not location.jobs):
         work_area_id, job_id = location.work_area_id, location.job_id
         # A sub-resource we do not know is still under its job: the job's ids hold.
         kind = location.child_kind

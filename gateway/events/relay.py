@@ -4,7 +4,8 @@ One poller reads the events feed (with Redis, only the replica holding the
 poller lock polls, so N replicas cost one poll stream). Each batch:
 1. drops what it makes stale from every cache layer (`SequenceClient.invalidate`),
 2. goes to this process's subscribers,
-3. is published on Redis, and every other replica does 1 and 2 with it.
+3. is published on Redis, and every other replica does 1 (its own cache only:
+   the Redis layer is swept once) and 2 with it.
 
 The poll interval keeps polling within a set share of Sequence's budget:
 interval = budget span / (share x effective limit), times the requests the
@@ -116,16 +117,17 @@ class EventRelay:
         except (ValueError, TypeError, KeyError):
             logger.warning("ignoring a malformed event message from another replica")
             return
-        await self._apply(events)
+        # The replica that polled has swept the Redis layer before it published.
+        await self._apply(events, redis_layer=False)
 
-    async def _apply(self, events: list[SequenceEvent]) -> None:
+    async def _apply(self, events: list[SequenceEvent], *, redis_layer: bool = True) -> None:
         """Drop what the batch makes stale, then tell subscribers: in that order, so a
         subscriber that reads the changed job on hearing of it gets the new version."""
         if not events:
             return
         client = self.upstreams.sequence_client
         if client is not None:
-            await client.invalidate(events)
+            await client.invalidate(events, redis_layer=redis_layer)
         for event in events:
             self.hub.publish(event)
 
@@ -139,6 +141,10 @@ def _encode(event: SequenceEvent) -> dict[str, Any]:
 
 def _decode(data: dict[str, Any]) -> SequenceEvent:
     data = dict(data)
+    for name in ("work_area_id", "job_id"):
+        # Another replica read these from a subject link: digits, or none.
+        if data.get(name) is not None and not str(data[name]).isdigit():
+            raise ValueError(f"{name} is not a Sequence id")
     data["timestamp"] = datetime.fromisoformat(data["timestamp"]) if data.get("timestamp") else None
     data["changes"] = tuple(data.get("changes") or ())
     return SequenceEvent(**data)

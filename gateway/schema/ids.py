@@ -38,6 +38,19 @@ def parse_global_id(value: str) -> tuple[str, list[str]]:
     return type_name, parts
 
 
+def sequence_id(value: str) -> str:
+    """A Sequence id argument, refused at once unless digits only (as Sequence's ids are).
+
+    The upstream client refuses such an id too, before building a path
+    (gateway.upstreams.sequence.paths.segment); checking it here fails a field
+    whose reads would only happen later, such as `workArea(workAreaId:)`.
+    """
+    text = str(value)
+    if not text.isdigit():
+        raise BadUserInput(f"{text!r} is not a Sequence id (digits only)")
+    return text
+
+
 def cursor(offset: int) -> str:
     return _encode(f"{_CURSOR}:{offset}")
 

@@ -11,7 +11,7 @@ from gateway.loaders import ALL_WORK_AREAS, ChildrenKey, JobKey, Kind, OrderKey
 from gateway.schema.context import Info
 from gateway.schema.enums import GofilexPortal
 from gateway.schema.gofilex import GofilexOrder, JobGraph, order_of
-from gateway.schema.ids import parse_global_id
+from gateway.schema.ids import parse_global_id, sequence_id
 from gateway.schema.node import Node
 from gateway.schema.sequence import (
     SequenceAsset,
@@ -22,6 +22,7 @@ from gateway.schema.sequence import (
     SequenceTask,
     WorkArea,
 )
+from gateway.upstreams.gofilex.portals import DEFAULT_PORTAL
 
 MAX_ORDER_IDS = 1000
 
@@ -123,9 +124,7 @@ class Query:
 
     @strawberry.field(description="One work area; its fields fail with NOT_FOUND when Sequence has no such work area.")
     def work_area(self, work_area_id: strawberry.ID) -> WorkArea | None:
-        if not str(work_area_id).isdigit():
-            raise BadUserInput(f"{work_area_id!r} is not a Sequence id (digits only)")
-        return WorkArea(work_area_id=work_area_id)
+        return WorkArea(work_area_id=strawberry.ID(sequence_id(work_area_id)))
 
     @strawberry.field(description="One Sequence job; `deleted: true` reads it through the deleted view.")
     async def sequence_job(
@@ -135,13 +134,13 @@ class Query:
 
     @strawberry.field(description="One Gofilex order of a portal; null when the portal does not know it.")
     async def gofilex_order(
-        self, info: Info, order_id: strawberry.ID, portal: GofilexPortal = GofilexPortal.EMEA
+        self, info: Info, order_id: strawberry.ID, portal: GofilexPortal = DEFAULT_PORTAL
     ) -> GofilexOrder | None:
         return await _order(info, portal.value, str(order_id))
 
     @strawberry.field(description="Gofilex orders of a portal in one orders/status call; null for unknown ids.")
     async def gofilex_orders(
-        self, info: Info, order_ids: list[strawberry.ID], portal: GofilexPortal = GofilexPortal.EMEA
+        self, info: Info, order_ids: list[strawberry.ID], portal: GofilexPortal = DEFAULT_PORTAL
     ) -> list[GofilexOrder | None]:
         if len(order_ids) > MAX_ORDER_IDS:
             raise BadUserInput(f"at most {MAX_ORDER_IDS} order ids per query, got {len(order_ids)}")

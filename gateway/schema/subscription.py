@@ -11,10 +11,11 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from gateway.errors import BadUserInput, NotConfigured, NotFound
+from gateway.errors import NotConfigured, NotFound
 from gateway.events import SequenceEvent
 from gateway.loaders import JobKey, Loaders
 from gateway.schema.context import Context, Info
+from gateway.schema.ids import sequence_id
 from gateway.schema.sequence import SequenceJob
 
 
@@ -93,9 +94,7 @@ class Subscription:
         hub = getattr(info.context, "events", None)
         if hub is None:
             raise NotConfigured("Sequence events are not followed on this gateway (SEQUENCE_URL)")
-        if work_area_id is not None and not str(work_area_id).isdigit():
-            raise BadUserInput(f"{work_area_id!r} is not a Sequence id (digits only)")
-        async with hub.subscribe(None if work_area_id is None else str(work_area_id)) as events:
+        async with hub.subscribe(None if work_area_id is None else sequence_id(work_area_id)) as events:
             async for event in events:
                 _fresh_loaders(info.context)
                 yield SequenceEventType(event=event)

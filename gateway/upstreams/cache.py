@@ -186,6 +186,7 @@ class ResponseCache:
             if stale is None:
                 raise
             value, age = stale
+            logger.warning("serving a %.0f s old %s answer: %s", age, upstream, error)
             self.note_stale(upstream, age, error)
             return cast(T, value)
 
@@ -273,9 +274,8 @@ class ResponseCache:
         return (entry.value, age) if age < entry.ttl + self.stale_if_error else None
 
     def note_stale(self, upstream: str, age: float, error: BaseException) -> None:
-        """Record (and log) that a stale value stood in for `error` in the current request."""
+        """Record that a stale value stood in for `error` in the current request."""
         self.stats.stale += 1
-        logger.warning("serving a %.0f s old %s answer: %s", age, upstream, error)
         notices.record(upstream, age, getattr(error, "code", "UPSTREAM_UNAVAILABLE"))
 
     def put(self, key: CacheKey, value: Any, ttl: float) -> None:

@@ -3,8 +3,9 @@
 Everything that turns the wire into gateway errors lives here:
 
 - `Origin` builds request URLs from paths under the configured upstream, and
-  refuses anything else: an absolute link (even one of its own origin),
-  credentials, dot segments. Links in payloads are data, never requested, so
+  refuses anything else: an absolute or scheme-relative link (even one of its
+  own origin), a fragment, a backslash, dot segments. (The base URL itself may
+  not carry credentials.) Links in payloads are data, never requested, so
   nothing read from a payload can send the gateway elsewhere.
 - `upstream_errors()` wraps each upstream call and maps httpx exceptions to
   the gateway's error tree, most specific first, like `map_httpcore_exceptions`

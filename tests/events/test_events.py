@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import logging
-from collections.abc import AsyncGenerator, Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -33,13 +35,18 @@ from gateway.sse import _events as sse_events
 from gateway.sse import create_sse_endpoint
 from gateway.upstreams.cache import CacheKey, ResponseCache
 from gateway.upstreams.registry import Upstreams
-from gateway.upstreams.sequence.invalidation import invalidates_any
+from gateway.upstreams.sequence.invalidation import Staleness
 from gateway.upstreams.sequence.records import EventRecord
 from tests.events.samples import BASE, WHEN, event, record
 
 
 def run(coroutine: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(coroutine())
+
+
+def covering(changes: Iterable[SequenceEvent]) -> Callable[[CacheKey], bool]:
+    """What the in-process cache asks: the keys `changes` make stale."""
+    return Staleness(changes).covers_key
 
 
 # events ------------------------------------------------------------------------------------------
@@ -67,6 +74,7 @@ def run(coroutine: Callable[[], Coroutine[Any, Any, None]]) -> None:
         # shapes we do not know, and no link at all
         ("user_updated", f"{BASE}/users/5", (None, None, None, None), "user"),
         ("job_updated", f"{BASE}/work_areas/ten/jobs/7", (None, None, None, None), "job"),
+        ("job_created", f"{BASE}/work_areas/10/jobs", (None, None, None, None), "job"),  # a list is no subject
         ("job_updated", None, (None, None, None, None), "job"),
         ("mystery", f"{BASE}/work_areas/10/jobs/7/tasks/3/extra", (None, None, None, None), None),
     ],
@@ -100,14 +108,36 @@ def test_the_relay_drops_stale_reads_before_subscribers_hear() -> None:
             seen.append((published.event_id, cache.peek(job)))
 
     class Sequence:
-        async def invalidate(self, changes: list[SequenceEvent]) -> None:
-            cache.invalidate(invalidates_any(changes))
+        async def invalidate(self, changes: list[SequenceEvent], *, redis_layer: bool = True) -> None:
+            cache.invalidate(covering(changes))
 
     upstreams = Upstreams(cache, sequence_client=Sequence())  # type: ignore[arg-type]  # a fake with invalidate only
     relay = EventRelay(upstreams, Settings(), hub=Hub())
     run(lambda: relay._apply([event("10", "7", "1"), event("10", "7", "2")]))
     assert seen == [("1", None), ("2", None)]
     assert cache.peek(other) == "job 8"
+
+
+def test_a_batch_from_another_replica_spares_the_redis_layer_and_a_malformed_one_is_ignored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls: list[tuple[list[str], bool]] = []
+
+    class Sequence:
+        async def invalidate(self, changes: list[SequenceEvent], *, redis_layer: bool = True) -> None:
+            calls.append(([change.event_id for change in changes], redis_layer))
+
+    upstreams = Upstreams(ResponseCache(), sequence_client=Sequence())  # type: ignore[arg-type]  # invalidate only
+    relay = EventRelay(upstreams, Settings())
+    good = json.dumps([{**dataclasses.asdict(event("10", "7", "5")), "timestamp": None, "changes": []}])
+    hostile = json.dumps([{**dataclasses.asdict(event("10", "7", "6")), "job_id": "7/../8", "timestamp": None}])
+
+    run(lambda: relay._on_remote(good))
+    run(lambda: relay._on_remote(hostile))
+
+    # The replica that polled swept the Redis layer: this one drops only its own entries.
+    assert calls == [(["5"], False)]
+    assert "malformed event message" in caplog.text
 
 
 # hub -----------------------------------------------------------------------------------------------

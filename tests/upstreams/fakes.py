@@ -16,9 +16,14 @@ class MemoryStore:
     async def set(self, key: str, value: tuple[str, bytes], ttl: float) -> None:
         self.entries[key] = value
 
-    async def delete_prefix(self, key_prefix: str) -> int:
-        self.deleted.append(key_prefix)
-        gone = [key for key in self.entries if key.startswith(key_prefix)]
+    async def delete_prefix(self, key_prefix: str, *, then: str = "") -> int:
+        self.deleted.append(key_prefix + (f"[{then}]" if then else ""))
+
+        def matches(key: str) -> bool:
+            rest = key.removeprefix(key_prefix)
+            return rest != key and (not then or (rest != "" and rest[0] in then))
+
+        gone = [key for key in self.entries if matches(key)]
         for key in gone:
             del self.entries[key]
         return len(gone)

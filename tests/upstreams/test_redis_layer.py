@@ -126,9 +126,9 @@ def test_read_through_without_a_layer_always_sends() -> None:
     ("below", "prefixes"),
     [
         # the URL in any view (`?deleted`, a page's query)
-        (False, [f"cred-a|GET|{URL}|", f"cred-a|GET|{URL}?"]),
+        (False, [f"cred-a|GET|{URL}[|?]"]),
         # and every URL under it
-        (True, [f"cred-a|GET|{URL}|", f"cred-a|GET|{URL}?", f"cred-a|GET|{URL}/"]),
+        (True, [f"cred-a|GET|{URL}[|?/]"]),
     ],
 )
 def test_invalidate_drops_a_url_in_every_view_and_with_below_its_subtree(below: bool, prefixes: list[str]) -> None:

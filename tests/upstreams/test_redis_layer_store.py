@@ -83,3 +83,22 @@ def test_the_store_refuses_a_client_that_decodes_responses() -> None:
             await client.aclose()
 
     asyncio.run(main())
+
+
+def test_delete_prefix_with_then_matches_one_of_its_characters_literally(prefix: str) -> None:
+    async def main() -> None:
+        async with redis_client(prefix) as client:
+            store = RedisResponseStore(client, prefix=prefix)
+            answer = ("application/json", b"{}")
+            keys = ["job*3|", "job*3?page=2|", "job*3/tasks|", "job*30|", "job*3]|", "job?3|", "job*3"]
+            for key in keys:
+                await store.set(key, answer, ttl=5)
+
+            # "|?" and "]" (a glob character inside the class) are read as themselves.
+            assert await store.delete_prefix("job*3", then="|?") == 2
+            assert await store.delete_prefix("job*3", then="]") == 1
+
+            left = [key for key in keys if await store.get(key) is not None]
+            assert left == ["job*3/tasks|", "job*30|", "job?3|", "job*3"]
+
+    asyncio.run(main())

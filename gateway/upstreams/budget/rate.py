@@ -5,8 +5,9 @@ when that is exceeded. A budget answers `acquire` once a request may go:
 
 1. the gate bounds the requests in flight (`concurrency`);
 2. the turns decide who goes next (earliest deadline first), and only the
-   head of the queue looks at the log, so a burst of hundreds of requests
-   costs no polling;
+   head of the queue waits on the log, so a burst of hundreds of requests
+   costs no polling (a waiter with a deadline asks the log once, on
+   arrival, whether its slot would come in time);
 3. the log (gateway.upstreams.budget.log) says when the next send fits the
    limit; the head sleeps until then, in naps of at most MAX_NAP.
 

@@ -19,12 +19,14 @@ from typing import NamedTuple
 
 from redis.asyncio import Redis
 
-from gateway.redis import REDIS_ERRORS, Outage
+from gateway.redis import DEFAULT_TIMEOUT, REDIS_ERRORS, Outage
 from gateway.upstreams.budget.log import LocalLog
 from gateway.upstreams.budget.rate import Budget
 from gateway.upstreams.budget.settings import BudgetSettings, BudgetStatus
 
 REDIS_UNAVAILABLE_NOTE = "redis unavailable, budget local to this process"
+# While Redis fails, it is asked again this often (seconds); meanwhile the local log decides.
+DEFAULT_RETRY_INTERVAL = 5.0
 
 # One sliding log per key, on Redis' clock in microseconds.
 # KEYS: the log (a sorted set), the pause flag (a key with PX expiry).
@@ -106,7 +108,13 @@ class RedisLog:
     """
 
     def __init__(
-        self, redis: Redis, key: str, settings: BudgetSettings, *, retry_interval: float = 5.0, timeout: float = 1.0
+        self,
+        redis: Redis,
+        key: str,
+        settings: BudgetSettings,
+        *,
+        retry_interval: float = DEFAULT_RETRY_INTERVAL,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.settings = settings
         self.key = key
@@ -202,7 +210,13 @@ class RedisBudget(Budget):
     """A budget whose log is shared by every process that uses the same `key` (see `RedisLog`)."""
 
     def __init__(
-        self, redis: Redis, key: str, settings: BudgetSettings, *, retry_interval: float = 5.0, timeout: float = 1.0
+        self,
+        redis: Redis,
+        key: str,
+        settings: BudgetSettings,
+        *,
+        retry_interval: float = DEFAULT_RETRY_INTERVAL,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.log: RedisLog
         log = RedisLog(redis, key, settings, retry_interval=retry_interval, timeout=timeout)

@@ -1,9 +1,9 @@
 """Who sends next: the bound on requests in flight, and whose turn it is to take a slot.
 
-Both are FIFO-fair plain asyncio objects used from one event loop. The
-order of turns is decided here and only here, so a different order
-(priority classes, per-client shares) replaces `Turns` without touching the
-budgets.
+Both are plain asyncio objects used from one event loop. The gate lets
+requests in as they come; the turns go by earliest deadline. The order of
+turns is decided here and only here, so a different order (priority
+classes, per-client shares) replaces `Turns` without touching the budgets.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ Clock = Callable[[], float]
 
 
 class Gate:
-    """The bound on requests in flight (None: unbounded); FIFO like the rest."""
+    """The bound on requests in flight (None: unbounded); room goes to waiters in the order they came."""
 
     def __init__(self, concurrency: int | None) -> None:
         self._semaphore = asyncio.Semaphore(concurrency) if concurrency is not None else None

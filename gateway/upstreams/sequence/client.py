@@ -156,21 +156,21 @@ class SequenceClient:
         return await read_through(None, key, lambda: self._get(key.url), parse.parse_events, 0, upstream=UPSTREAM)
 
     # invalidation -----------------------------------------------------------
-    async def invalidate(self, changes: Iterable[Subject]) -> int:
+    async def invalidate(self, changes: Iterable[Subject], *, redis_layer: bool = True) -> int:
         """Drop what `changes` (events, by their subjects' ids) make stale, from every cache layer.
 
-        Returns the number of in-process entries dropped; the Redis layer's
-        entries of this credential go too, for every replica.
+        Returns the number of in-process entries dropped. The Redis layer's
+        entries of this credential go too, for every replica, unless
+        `redis_layer` is False (another replica has swept it already).
         """
         stale = Staleness(changes)
         if not stale:
             return 0
         dropped = self.cache.invalidate(stale.covers_key)
-        if self.redis_layer is not None:
+        layer = self.redis_layer
+        if layer is not None and redis_layer:
             for scope in stale.scopes():
-                await self.redis_layer.invalidate(
-                    self.credential, "GET", self.origin.url(scope.path), below=scope.below
-                )
+                await layer.invalidate(self.credential, "GET", self.origin.url(scope.path), below=scope.below)
         return dropped
 
     # plumbing -------------------------------------------------------------------

@@ -11,13 +11,15 @@ areas; one whose subject has a shape we do not know makes everything under
 Sequence; other keys never match.
 
 `Staleness` is that rule, once. The in-process cache asks it about each
-key (`covers`); the Redis layer deletes by path (`scopes`). Both views come
-from the same sets, so the layers never disagree.
+key (`covers_key`); the Redis layer deletes by path (`scopes`). Both views
+come from the same sets, so for every path the client builds the layers
+agree. (A path deeper than a child, which the client never builds, is
+located by neither view in process but would go from Redis with its job.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import NamedTuple, Protocol
 
 from gateway.upstreams.cache import CacheKey
@@ -95,14 +97,4 @@ class Staleness:
         return scopes
 
 
-def invalidates(subject: Subject) -> Callable[[CacheKey], bool]:
-    """A predicate for `ResponseCache.invalidate`: True for the reads `subject`'s change makes stale."""
-    return invalidates_any([subject])
-
-
-def invalidates_any(subjects: Iterable[Subject]) -> Callable[[CacheKey], bool]:
-    """One predicate for a batch of changes, so the cache is swept once per batch."""
-    return Staleness(subjects).covers_key
-
-
-__all__ = ["Scope", "Staleness", "Subject", "invalidates", "invalidates_any"]
+__all__ = ["Scope", "Staleness", "Subject"]

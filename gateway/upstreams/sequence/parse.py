@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from gateway.upstreams.payload import Fields, PayloadError, parse_datetime
 from gateway.upstreams.sequence import parse_json, parse_xml, paths
@@ -190,12 +190,6 @@ def _identity(fields: Fields, link_id: str | None) -> str:
     return str(value)
 
 
-def _deleted(link: str) -> bool:
-    # `?deleted` and `?deleted=true` both mark a deleted job's links (seed).
-    values = parse_qs(urlsplit(link).query, keep_blank_values=True).get("deleted")
-    return values is not None and values[-1].lower() not in ("false", "0")
-
-
 def _date(fields: Fields, name: str) -> dt.date | None:
     try:
         return parse_date(fields.text(name))
@@ -221,7 +215,7 @@ def _job(fields: Fields) -> JobRecord:
         licensor_name=fields.text("licensor_name"),
         tags=split_tags(fields.text("tag_list")),
         title_external_id=fields.text("title_external_id"),
-        deleted=_deleted(self_link),
+        deleted=location.deleted,
         # Only the links the graph shows: the API's own links are built again
         # from ids when needed, and a BI export keeps tens of thousands of jobs.
         links={rel: href for rel, href in fields.links.items() if rel in EXTERNAL_LINKS},

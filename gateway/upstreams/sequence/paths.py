@@ -25,7 +25,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from gateway.errors import BadUserInput
 
@@ -100,7 +100,9 @@ class Location:
 
     `jobs` is True under a work area's jobs (a job list, or a job and what
     is under it). `kind` is the segment under a job as it came, known to
-    CHILD_KINDS or not; `child_kind` is it when known.
+    CHILD_KINDS or not; `child_kind` is it when known. `deleted` is the
+    deleted view: `?deleted`, as the builders write it, or `?deleted=true`,
+    as the seed's JSON links also do.
     """
 
     work_area_id: str | None
@@ -108,6 +110,7 @@ class Location:
     job_id: str | None = None
     kind: str | None = None
     child_id: str | None = None
+    deleted: bool = False
 
     @property
     def child_kind(self) -> Kind | None:
@@ -121,7 +124,8 @@ class Location:
 
 def locate(link: str) -> Location | None:
     """Where `link` (an absolute URL or a path, any query) points in the layout; None outside it."""
-    match = _LOCATION.search(urlsplit(link).path)
+    parts = urlsplit(link)
+    match = _LOCATION.search(parts.path)
     if match is None:
         return None
     return Location(
@@ -130,7 +134,13 @@ def locate(link: str) -> Location | None:
         job_id=match["job"],
         kind=match["kind"],
         child_id=match["child"],
+        deleted=_deleted_view(parts.query),
     )
+
+
+def _deleted_view(query: str) -> bool:
+    values = parse_qs(query, keep_blank_values=True).get("deleted")
+    return values is not None and values[-1].lower() not in ("false", "0")
 
 
 __all__ = [

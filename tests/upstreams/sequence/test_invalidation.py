@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import httpx
 import pytest
@@ -17,7 +17,7 @@ from gateway.upstreams.redis_layer import RedisLayer
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
 from gateway.upstreams.sequence import paths
 from gateway.upstreams.sequence.client import SequenceClient
-from gateway.upstreams.sequence.invalidation import Scope, Staleness, invalidates, invalidates_any
+from gateway.upstreams.sequence.invalidation import Scope, Staleness
 from tests.events.samples import BASE, event, record
 from tests.upstreams.fakes import MemoryStore
 
@@ -60,7 +60,7 @@ def get(path: str, credential: str = "cred-a") -> CacheKey:
     ],
 )
 def test_a_job_event_makes_the_job_its_children_and_its_work_areas_lists_stale(key: CacheKey, stale: bool) -> None:
-    assert invalidates(event("10", "7"))(key) is stale
+    assert covering([event("10", "7")])(key) is stale
 
 
 @pytest.mark.parametrize(
@@ -71,14 +71,14 @@ def test_a_job_event_makes_the_job_its_children_and_its_work_areas_lists_stale(k
     ],
 )
 def test_a_child_or_deleted_job_event_invalidates_like_its_job(link: str) -> None:
-    job_event = invalidates(event("10", "7"))
-    other = invalidates(event_from_record(record(2, "task_updated", link)))
+    job_event = covering([event("10", "7")])
+    other = covering([event_from_record(record(2, "task_updated", link))])
     keys = [get(path) for path in ("/work_areas/10/jobs/7/tasks", "/work_areas/10/jobs", "/work_areas/10/jobs/8")]
     assert [other(key) for key in keys] == [job_event(key) for key in keys] == [True, True, False]
 
 
 def test_an_event_of_unknown_shape_makes_every_job_list_and_job_stale() -> None:
-    stale = invalidates(event(None, None))
+    stale = covering([event(None, None)])
     assert stale(get("/work_areas/10/jobs/7/tasks"))
     assert stale(get("/work_areas/11/jobs?pagination=true&page=2&per_page=50"))
     assert stale(get("/work_areas/12/jobs/1?deleted"))
@@ -87,7 +87,7 @@ def test_an_event_of_unknown_shape_makes_every_job_list_and_job_stale() -> None:
 
 
 def test_a_work_area_event_makes_that_work_area_stale_and_no_other() -> None:
-    stale = invalidates(event("10", None))
+    stale = covering([event("10", None)])
     assert stale(get("/work_areas/10"))
     assert stale(get("/work_areas"))
     assert stale(get("/work_areas/10/jobs/3/notes"))
@@ -95,11 +95,16 @@ def test_a_work_area_event_makes_that_work_area_stale_and_no_other() -> None:
 
 
 def test_a_batch_predicate_is_the_union_of_its_events() -> None:
-    stale = invalidates_any([event("10", "7"), event("11", "2")])
+    stale = covering([event("10", "7"), event("11", "2")])
     assert stale(get("/work_areas/10/jobs/7")) and stale(get("/work_areas/11/jobs/2/tasks"))
     assert stale(get("/work_areas/11/jobs?page=1"))
     assert not stale(get("/work_areas/10/jobs/2")) and not stale(get("/work_areas/12/jobs"))
-    assert not invalidates_any([])(get("/work_areas/10/jobs"))
+    assert not covering([])(get("/work_areas/10/jobs"))
+
+
+def covering(changes: Iterable[SequenceEvent]) -> Callable[[CacheKey], bool]:
+    """What the in-process cache asks: the keys `changes` make stale."""
+    return Staleness(changes).covers_key
 
 
 # the Redis layer's view of the same rule ---------------------------------------------------------

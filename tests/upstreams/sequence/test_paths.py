@@ -76,13 +76,15 @@ def test_every_kind_has_its_singular_resource_type() -> None:
         ("https://sequence.example/api/work_areas", Location(None)),
         ("https://sequence.example/api/work_areas/10", Location("10")),
         ("https://sequence.example/api/work_areas/10/jobs", Location("10", jobs=True)),
-        ("https://sequence.example/api/work_areas/10/jobs?page=2&deleted", Location("10", jobs=True)),
+        ("https://sequence.example/api/work_areas/10/jobs?page=2&deleted", Location("10", jobs=True, deleted=True)),
         # a job, live and deleted, behind a proxy's prefix and with a trailing slash
-        ("https://sequence.example/api/work_areas/10/jobs/7?deleted", Location("10", True, "7")),
+        ("https://sequence.example/api/work_areas/10/jobs/7?deleted", Location("10", True, "7", deleted=True)),
+        ("/api/work_areas/10/jobs/7?deleted=true", Location("10", True, "7", deleted=True)),  # the seed's JSON
+        ("/api/work_areas/10/jobs/7?deleted=false", Location("10", True, "7")),
         ("https://proxy.example/seq/api/work_areas/10/jobs/7/", Location("10", True, "7")),
         # a child list and a child, of a known kind and of one we do not know
         ("/api/work_areas/10/jobs/7/tasks", Location("10", True, "7", "tasks")),
-        ("/api/work_areas/10/jobs/7/notes/4?deleted", Location("10", True, "7", "notes", "4")),
+        ("/api/work_areas/10/jobs/7/notes/4?deleted", Location("10", True, "7", "notes", "4", deleted=True)),
         ("/api/work_areas/10/jobs/7/attachments/2", Location("10", True, "7", "attachments", "2")),
         # a relative path, as the builders write them
         ("work_areas/10/jobs/7", Location("10", True, "7")),
