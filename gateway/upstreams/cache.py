@@ -67,9 +67,14 @@ class CacheSettings:
     stale_if_error: float = DEFAULT_STALE_IF_ERROR
 
     def __post_init__(self) -> None:
-        for field in ("sequence_ttl", "gofilex_finished_ttl", "gofilex_running_ttl", "revalidate_within"):
+        for field in (
+            "sequence_ttl",
+            "gofilex_finished_ttl",
+            "gofilex_running_ttl",
+            "revalidate_within",
+            "stale_if_error",
+        ):
             checks.number(self, field, low=0)
-        checks.number(self, "stale_if_error", low=0)
         checks.whole(self, "max_entries", low=1)
 
 
