@@ -13,6 +13,7 @@ stops before serving anything.
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -147,6 +148,8 @@ class Settings:
             max_entries="GATEWAY_CACHE_MAX_ENTRIES",
             revalidate_within="GATEWAY_CACHE_REVALIDATE_WITHIN",
             stale_if_error="GATEWAY_CACHE_STALE_IF_ERROR",
+            sequence_lifetimes="GATEWAY_CACHE_LIFETIMES",
+            sequence_safety_ttl="GATEWAY_CACHE_SAFETY_TTL",
         )
         defaults = ProtectionSettings()
         protection = env.build(
@@ -217,8 +220,8 @@ class _Env:
     def build(self, base: T, **variables: str) -> T:
         """`base` (a frozen dataclass) with each field named here read from its variable.
 
-        A value is read as the type of the field's default (whole number or
-        number); the value object checks its bounds itself, and a field it
+        A value is read as the type of the field's default (whole number,
+        number, or one of an enum's values); the value object checks its bounds itself, and a field it
         refuses is reported under its variable's name.
         """
         values: dict[str, Any] = {}
@@ -233,7 +236,14 @@ class _Env:
             raise ConfigError(f"{variable} {exc.problem}, got {self.get(variable)!r}") from None
 
     @staticmethod
-    def _cast(variable: str, raw: str, default: object) -> int | float:
+    def _cast(variable: str, raw: str, default: object) -> object:
+        if isinstance(default, enum.Enum):
+            choices = type(default)
+            try:
+                return choices(raw.lower())
+            except ValueError:
+                names = ", ".join(str(choice.value) for choice in choices)
+                raise ConfigError(f"{variable} must be one of {names}, got {raw!r}") from None
         whole = isinstance(default, int) and not isinstance(default, bool)
         try:
             return int(raw) if whole else float(raw)

@@ -99,7 +99,9 @@ def test_demo_serves_the_graph_over_both_simulators_and_prints_the_explorer_url(
         assert page.status_code == 200
         assert "graphiql" in page.text.lower()
         body = httpx.post(url, json={"query": '{ workArea(workAreaId: "10") { jobs(first: 2) { totalCount } } }'})
-        assert body.json() == {"data": {"workArea": {"jobs": {"totalCount": 50}}}}
+        assert body.json()["data"] == {"workArea": {"jobs": {"totalCount": 50}}}
+        # The demo polls the events feed, so Sequence's reads follow its events.
+        assert body.json()["extensions"] == {"cacheLifetimes": {"sequence": "events"}}
     finally:
         process.terminate()
         process.communicate(timeout=10)

@@ -32,6 +32,7 @@ DEFAULT_MAX_PAGES = 10
 
 Fetch = Callable[[str | None], Awaitable[Sequence[EventRecord]]]
 OnEvents = Callable[[list[SequenceEvent]], Awaitable[None] | None]
+AfterRound = Callable[[], Awaitable[None]]
 
 
 class EventPoller:
@@ -41,6 +42,7 @@ class EventPoller:
         fetch: a page of events after an id, or the newest page for None.
         on_events: called with each batch of new events, oldest first.
         interval: seconds between the starts of two rounds, asked before each wait.
+        after_round: awaited after each round that succeeded.
         clock, sleep: replaced in tests.
     """
 
@@ -54,8 +56,10 @@ class EventPoller:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int = DEFAULT_MAX_PAGES,
+        after_round: AfterRound | None = None,
     ) -> None:
         self.fetch = fetch
+        self.after_round = after_round
         self.on_events = on_events
         self.interval = interval
         self.clock = clock
@@ -64,7 +68,10 @@ class EventPoller:
         self.max_pages = max_pages
         self.last_event_id: str | None = None
         self.last_poll_ok: datetime | None = None
+        self.last_ok_at: float | None = None  # on `clock`
         self.last_error: str | None = None
+        # The last round stopped at `max_pages` with more of the feed behind it.
+        self.behind = False
         self._started = False  # the newest id has been learned
         self._retry_after = 0.0
         self._round_started = 0.0
@@ -92,6 +99,23 @@ class EventPoller:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    def keeping_up(self, within: float) -> bool:
+        """Whether the feed has been read to its end successfully within the last `within` seconds:
+        every change made before then has been handed on."""
+        return (
+            self._started
+            and self.last_error is None
+            and not self.behind
+            and self.last_ok_at is not None
+            and self.clock() - self.last_ok_at <= within
+        )
+
+    def caught_up_to(self, event_id: str) -> None:
+        """Another process handed on the feed up to `event_id`: resume after it, should this one poll."""
+        if self.last_event_id is None or _id_order(event_id) > _id_order(self.last_event_id):
+            self.last_event_id = event_id
+            self._started = True
+
     async def _run(self) -> None:
         while True:
             elapsed = self.clock() - self._round_started
@@ -117,6 +141,9 @@ class EventPoller:
                 logger.info("the Sequence events feed answers again")
             self.last_error = None
             self.last_poll_ok = datetime.now(UTC)
+            self.last_ok_at = self.clock()
+            if self.after_round is not None:
+                await self.after_round()
 
     async def _learn_newest(self) -> None:
         page = await self.fetch(None)
@@ -133,7 +160,10 @@ class EventPoller:
                 self.last_event_id = fresh[-1].event_id
             # A short page is the end of the feed; a full one with nothing new cannot lead further.
             if len(page) < self.page_size or not fresh:
+                self.behind = False
                 return
+        # A poll falling behind is a poller that cannot vouch for the cache.
+        self.behind = True
 
     async def _hand_on(self, events: list[SequenceEvent]) -> None:
         try:

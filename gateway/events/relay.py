@@ -10,6 +10,15 @@ poller lock polls, so N replicas cost one poll stream). Each batch:
 The poll interval keeps polling within a set share of Sequence's budget:
 interval = budget span / (share x effective limit), times the requests the
 last round needed (a round draining several full pages spends more).
+
+The relay also tells Sequence's cache whether it may trust events
+(gateway.upstreams.sequence.coherence): it is healthy while the feed has
+been read to its end within `HEALTHY_ROUNDS` intervals. A replica that does
+not hold the poller lock is healthy while the one that does says so (a key
+it renews after each good round) and its own subscription to the relay
+holds. Pub/sub delivers at most once, so a subscription that was lost and
+made again may have missed batches: entries stored before are then trusted
+for the short lifetime only (`Coherence.broken`).
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from gateway.config import Settings
 from gateway.events.event import SequenceEvent
 from gateway.events.hub import EventHub
 from gateway.events.poller import EventPoller
-from gateway.redis import Channel, Lease
+from gateway.redis import DEFAULT_TIMEOUT, REDIS_ERRORS, Channel, Lease
 from gateway.upstreams.budget import priority
 from gateway.upstreams.budget.priority import Priority
 from gateway.upstreams.registry import Upstreams
@@ -36,6 +45,10 @@ from gateway.upstreams.sequence.records import EventRecord
 logger = logging.getLogger(__name__)
 
 CHANNEL = "gw:sequence-events"
+# The poller is healthy while its last good round is at most this many intervals old
+# (and at least HEALTH_SLACK seconds, for a round that waited for its budget slot).
+HEALTHY_ROUNDS = 3
+HEALTH_SLACK = 5.0
 
 
 class EventRelay:
@@ -48,6 +61,10 @@ class EventRelay:
         self._tasks: list[asyncio.Task[None]] = []
         self._channel: Channel | None = None
         self._lease: Lease | None = None
+        self._leading_now = True
+        self._leader_ok = False
+        self._leader_key = ""
+        self._subscriptions = 0
 
     # lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -58,9 +75,14 @@ class EventRelay:
         if redis is not None:
             # One poller for every replica of this Sequence user; the key holds a hash of the credential.
             self._lease = Lease(redis, f"gw:poller:{client.credential}", what="events poller lock")
+            self._leader_key = f"gw:poller-ok:{client.credential}"
             self._channel = Channel(redis, CHANNEL)
             self._tasks.append(asyncio.create_task(self._channel.listen(self._on_remote)))
-        self.poller = EventPoller(self._fetch, on_events=self._on_events, interval=self.interval)
+            self._tasks.append(asyncio.create_task(self._watch_subscription(self._channel)))
+        self.poller = EventPoller(
+            self._fetch, on_events=self._on_events, interval=self.interval, after_round=self._after_round
+        )
+        client.coherence.follow(self.healthy)
         await self.poller.start()
 
     async def stop(self) -> None:
@@ -73,16 +95,35 @@ class EventRelay:
 
     def report(self) -> dict[str, Any]:
         poller = self.poller
+        client = self.upstreams.sequence_client
+        coherence = client.coherence.report() if client is not None else {}
         if poller is None:
-            return {"polling": False}
+            return {"polling": False, **coherence}
         return {
             "polling": True,
+            "healthy": self.healthy(),
+            "leading": self._leading_now,
             "lastEventId": poller.last_event_id,
             "lastPollOk": poller.last_poll_ok.isoformat() if poller.last_poll_ok else None,
             "lastError": poller.last_error,
+            "behind": poller.behind,
             "intervalSeconds": round(self.interval(ask=False), 2),
             "subscribers": self.hub.subscribers,
+            **coherence,
         }
+
+    def healthy(self) -> bool:
+        """Whether every change Sequence made until a few intervals ago has reached this process's cache."""
+        poller = self.poller
+        if poller is None:
+            return False
+        interval = self.interval(ask=False)
+        if not poller.keeping_up(max(HEALTHY_ROUNDS * interval, interval + HEALTH_SLACK)):
+            return False
+        if self._leading_now:
+            return True
+        # The leader polls; its batches reach us through the channel.
+        return self._leader_ok and self._channel is not None and self._channel.subscribed.is_set()
 
     # polling ----------------------------------------------------------------------
     def interval(self, *, ask: bool = True) -> float:
@@ -95,7 +136,9 @@ class EventRelay:
         return max(protection.events_min_interval, base * requests)
 
     async def _fetch(self, newer_than: str | None) -> Sequence[EventRecord]:
-        if not await self._leading():
+        self._leading_now = await self._leading()
+        if not self._leading_now:
+            self._leader_ok = await self._leader_says_ok()
             return ()
         self._requests_this_round += 1
         # Before any client read: a poll queued behind them is every change seen late.
@@ -108,6 +151,40 @@ class EventRelay:
         if self._lease is None:
             return True
         return await self._lease.hold(max(5.0, 3 * self.interval(ask=False)))
+
+    async def _leader_says_ok(self) -> bool:
+        redis = self.upstreams.redis
+        if redis is None:
+            return False
+        try:
+            async with asyncio.timeout(DEFAULT_TIMEOUT):
+                return bool(await redis.exists(self._leader_key))
+        except REDIS_ERRORS:
+            return False
+
+    async def _after_round(self) -> None:
+        """As the poller: tell the other replicas the feed is read, for a few intervals."""
+        redis = self.upstreams.redis
+        if redis is None or not self._leader_key or not self._leading_now or self.poller is None:
+            return
+        if self.poller.behind:
+            return
+        interval = self.interval(ask=False)
+        seconds = max(HEALTHY_ROUNDS * interval, interval + HEALTH_SLACK)
+        with contextlib.suppress(*REDIS_ERRORS, TimeoutError):
+            async with asyncio.timeout(DEFAULT_TIMEOUT):
+                await redis.set(self._leader_key, "1", px=round(seconds * 1000))
+
+    async def _watch_subscription(self, channel: Channel) -> None:
+        """A subscription made again after one was lost may have missed batches."""
+        while True:
+            await channel.subscribed.wait()
+            self._subscriptions += 1
+            client = self.upstreams.sequence_client
+            if self._subscriptions > 1 and client is not None:
+                client.coherence.broken("the relay of events from the other replicas was interrupted")
+            while channel.subscribed.is_set():
+                await asyncio.sleep(0.2)
 
     # applying events ------------------------------------------------------------------
     async def _on_events(self, events: list[SequenceEvent]) -> None:
@@ -123,6 +200,10 @@ class EventRelay:
             return
         # The replica that polled has swept the Redis layer before it published.
         await self._apply(events, redis_layer=False)
+        if self.poller is not None:
+            # Should this replica take the poller lock over, it resumes from here.
+            for event in events:
+                self.poller.caught_up_to(event.event_id)
 
     async def _apply(self, events: list[SequenceEvent], *, redis_layer: bool = True) -> None:
         """Drop what the batch makes stale, then tell subscribers: in that order, so a

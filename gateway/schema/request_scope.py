@@ -9,6 +9,13 @@ a failing upstream); this extension collects the request's notices and
 reports them:
 
     "extensions": {"stale": [{"upstream": "sequence", "ageSeconds": 42.0, "reason": "UPSTREAM_UNAVAILABLE"}]}
+
+It also says which lifetimes Sequence's cached reads had while the
+operation ran (gateway.upstreams.sequence.coherence): "events" while they
+stay valid until an event says otherwise, "time" while the short
+time-based lifetime applies:
+
+    "extensions": {"cacheLifetimes": {"sequence": "events"}}
 """
 
 from __future__ import annotations
@@ -40,11 +47,14 @@ class RequestScopeExtension(SchemaExtension):
             yield
 
     def get_results(self) -> dict[str, Any]:
+        results: dict[str, Any] = {}
+        upstreams = getattr(self.execution_context.context, "upstreams", None)
+        client = getattr(upstreams, "sequence_client", None)
+        if client is not None:
+            results["cacheLifetimes"] = {"sequence": client.coherence.in_force.value}
         stale = getattr(self, "stale", None)
-        if not stale:
-            return {}
-        return {
-            "stale": [
+        if stale:
+            results["stale"] = [
                 {"upstream": notice.upstream, "ageSeconds": notice.age, "reason": notice.reason} for notice in stale
             ]
-        }
+        return results

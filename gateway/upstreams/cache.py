@@ -17,6 +17,11 @@ Entries outlive their freshness by a stale window:
 Both are recorded as the request's notices (gateway.notices), which the
 GraphQL layer reports in the response's extensions. Invalidated entries are dropped
 entirely: an entry known to be outdated is never served, even as stale.
+
+An entry's freshness is its ttl, unless it was stored with a `Judge`: the
+judge then says, at each read, how long the entry is fresh (Sequence's
+reads stay valid until an event says otherwise, but only while the events
+poller is healthy: gateway.upstreams.sequence.coherence).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 import cachetools
 
@@ -36,6 +41,7 @@ from gateway import checks, notices
 from gateway.errors import UpstreamError
 from gateway.upstreams.budget import priority as priorities
 from gateway.upstreams.budget.priority import Priority
+from gateway.upstreams.sequence.coherence import DEFAULT_SAFETY_TTL, Lifetimes
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +73,20 @@ class CacheSettings:
     revalidate_within: float = DEFAULT_REVALIDATE_WITHIN
     # An entry expired less than this stands in when its upstream fails.
     stale_if_error: float = DEFAULT_STALE_IF_ERROR
+    # Sequence's reads: valid until an event says otherwise while the events
+    # poller is healthy (sequence_ttl otherwise), at most sequence_safety_ttl;
+    # or always sequence_ttl (Lifetimes.TIME).
+    sequence_lifetimes: Lifetimes = Lifetimes.EVENTS
+    sequence_safety_ttl: float = DEFAULT_SAFETY_TTL
 
     def __post_init__(self) -> None:
+        if not isinstance(self.sequence_lifetimes, Lifetimes):
+            raise checks.InvalidSetting(
+                "sequence_lifetimes", f"must be one of {', '.join(Lifetimes)}", self.sequence_lifetimes
+            )
         for field in (
             "sequence_ttl",
+            "sequence_safety_ttl",
             "gofilex_finished_ttl",
             "gofilex_running_ttl",
             "revalidate_within",
@@ -113,11 +129,23 @@ class CacheStats:
 DEFAULT_CACHE = CacheSettings()
 
 
+class Judge(Protocol):
+    """Decides at read time how long an entry is fresh."""
+
+    def lifetime(self, ttl: float, stored_at: float) -> float:
+        """Seconds an entry stored at `stored_at` (on the cache's clock) with `ttl` is fresh, judged now."""
+        ...
+
+
 class _Entry(NamedTuple):
     value: Any
-    ttl: float  # seconds the value is fresh
+    ttl: float  # seconds the value is fresh, at most
     stored_at: float
     keep: float  # seconds the entry is kept in all: ttl plus the stale window
+    judge: Judge | None = None
+
+    def fresh_for(self) -> float:
+        return self.ttl if self.judge is None else self.judge.lifetime(self.ttl, self.stored_at)
 
 
 class _Entries(cachetools.TLRUCache[CacheKey, _Entry]):
@@ -168,26 +196,29 @@ class ResponseCache:
         ttl: Callable[[T], float] | float,
         *,
         upstream: str = "upstream",
+        judge: Judge | None = None,
     ) -> T:
         """The fresh cached value for `key`, else the result of one shared `fetch()`.
 
         The value is fresh for `ttl` seconds (or `ttl(value)`; zero or less
-        stores nothing). Exceptions reach every waiter and are not cached;
-        when the upstream is unwell a stale value stands in (see the module).
+        stores nothing), or for what `judge` says at each read. Exceptions
+        reach every waiter and are not cached; when the upstream is unwell a
+        stale value stands in (see the module).
         """
         entry = self._entries.get(key)
         if entry is not None:
             age = self.clock() - entry.stored_at
-            if age < entry.ttl:
+            fresh_for = entry.fresh_for()
+            if age < fresh_for:
                 self.stats.hits += 1
                 return _value(entry, fetch)
-            if age < entry.ttl + self.revalidate_within:
+            if age < fresh_for + self.revalidate_within:
                 self.stats.stale += 1
-                self._start_fetch(key, fetch, ttl, priority=Priority.REFRESH)
+                self._start_fetch(key, fetch, ttl, priority=Priority.REFRESH, judge=judge)
                 notices.record(upstream, age, "REVALIDATING")
                 return _value(entry, fetch)
         try:
-            return await self._shared_fetch(key, fetch, ttl)
+            return await self._shared_fetch(key, fetch, ttl, judge)
         except Exception as error:
             stale = self.peek_stale(key, error)
             if stale is None:
@@ -197,7 +228,14 @@ class ResponseCache:
             self.note_stale(upstream, age, error)
             return cast(T, value)
 
-    def prefetch(self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T], float] | float) -> bool:
+    def prefetch(
+        self,
+        key: CacheKey,
+        fetch: Callable[[], Awaitable[T]],
+        ttl: Callable[[T], float] | float,
+        *,
+        judge: Judge | None = None,
+    ) -> bool:
         """Start fetching `key` in the background unless it is fresh or already in flight.
 
         A caller that asks for `key` meanwhile joins the fetch instead of
@@ -207,7 +245,7 @@ class ResponseCache:
         if key in self._in_flight or self.peek(key) is not None:
             return False
         self.stats.prefetched += 1
-        self._start_fetch(key, fetch, ttl, context=contextvars.Context(), priority=Priority.BACKGROUND)
+        self._start_fetch(key, fetch, ttl, context=contextvars.Context(), priority=Priority.BACKGROUND, judge=judge)
         return True
 
     def _start_fetch(
@@ -218,13 +256,14 @@ class ResponseCache:
         *,
         context: contextvars.Context | None = None,
         priority: Priority | None = None,
+        judge: Judge | None = None,
     ) -> asyncio.Task[T]:
         task = self._in_flight.get(key)
         if task is None:
             self.stats.misses += 1
             if priority is not None:
                 fetch = _in_class(priority, fetch)
-            task = asyncio.create_task(self._fetch_and_store(key, fetch, ttl), context=context)
+            task = asyncio.create_task(self._fetch_and_store(key, fetch, ttl, judge), context=context)
             # Waiters that were cancelled never look at the outcome; retrieving it
             # here keeps asyncio from logging "exception was never retrieved".
             task.add_done_callback(_retrieve_outcome)
@@ -232,11 +271,15 @@ class ResponseCache:
         return task
 
     async def _shared_fetch(
-        self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T], float] | float
+        self,
+        key: CacheKey,
+        fetch: Callable[[], Awaitable[T]],
+        ttl: Callable[[T], float] | float,
+        judge: Judge | None,
     ) -> T:
         task = self._in_flight.get(key)
         if task is None:
-            task = self._start_fetch(key, fetch, ttl)
+            task = self._start_fetch(key, fetch, ttl, judge=judge)
         else:
             self.stats.shared += 1
         return await asyncio.shield(task)
@@ -246,6 +289,7 @@ class ResponseCache:
         key: CacheKey,
         fetch: Callable[[], Awaitable[T]],
         ttl: Callable[[T], float] | float,
+        judge: Judge | None,
     ) -> T:
         task = asyncio.current_task()
         try:
@@ -253,7 +297,7 @@ class ResponseCache:
             # Skip the store when the key was invalidated while this fetch ran:
             # the value may predate the write that caused the invalidation.
             if self._in_flight.get(key) is task:
-                self.put(key, value, ttl(value) if callable(ttl) else ttl)
+                self.put(key, value, ttl(value) if callable(ttl) else ttl, judge=judge)
             return value
         finally:
             if self._in_flight.get(key) is task:
@@ -262,7 +306,7 @@ class ResponseCache:
     def peek(self, key: CacheKey) -> Any | None:
         """The fresh value for `key`, or None; never fetches."""
         entry = self._entries.get(key)
-        if entry is None or self.clock() - entry.stored_at >= entry.ttl:
+        if entry is None or self.clock() - entry.stored_at >= entry.fresh_for():
             return None
         return entry.value
 
@@ -281,18 +325,18 @@ class ResponseCache:
         if entry is None:
             return None
         age = self.clock() - entry.stored_at
-        return (entry.value, age) if age < entry.ttl + self.stale_if_error else None
+        return (entry.value, age) if age < entry.fresh_for() + self.stale_if_error else None
 
     def note_stale(self, upstream: str, age: float, error: BaseException) -> None:
         """Record that a stale value stood in for `error` in the current request."""
         self.stats.stale += 1
         notices.record(upstream, age, getattr(error, "code", "UPSTREAM_UNAVAILABLE"))
 
-    def put(self, key: CacheKey, value: Any, ttl: float) -> None:
-        """Store `value`, fresh for `ttl` seconds (e.g. a job read from a list page); ttl <= 0 stores nothing."""
+    def put(self, key: CacheKey, value: Any, ttl: float, *, judge: Judge | None = None) -> None:
+        """Store `value`, fresh for `ttl` seconds or what `judge` says; ttl <= 0 stores nothing."""
         if ttl > 0:
             stale_window = max(self.revalidate_within, self.stale_if_error)
-            self._entries[key] = _Entry(value, ttl, self.clock(), ttl + stale_window)
+            self._entries[key] = _Entry(value, ttl, self.clock(), ttl + stale_window, judge)
 
     def invalidate(self, predicate: Callable[[CacheKey], bool]) -> int:
         """Drop the live entries whose key matches, and forget matching fetches in flight.
@@ -301,13 +345,35 @@ class ResponseCache:
         their waiters but no longer store their result, and new callers start
         a fresh fetch.
         """
-        for key in [key for key in self._in_flight if predicate(key)]:
-            del self._in_flight[key]
+        self.forget_in_flight(predicate)
         with self._entries.timer:  # one instant for the whole sweep, so no entry expires half-way
             keys = [key for key in self._entries if predicate(key)]
             for key in keys:
                 del self._entries[key]
         return len(keys)
+
+    def forget_in_flight(self, predicate: Callable[[CacheKey], bool]) -> None:
+        """Let matching fetches in flight answer their waiters but store nothing:
+        what they read may predate a change the cache has heard of."""
+        for key in [key for key in self._in_flight if predicate(key)]:
+            del self._in_flight[key]
+
+    def revise(self, predicate: Callable[[CacheKey], bool], revision: Callable[[Any], Any | None]) -> int:
+        """Replace the value of each live entry whose key matches by `revision(value)`
+        (None leaves it), keeping its freshness; the number revised.
+
+        For a change the cache can put in place itself (a job's new version
+        inside the list pages that hold it) instead of dropping what holds it.
+        """
+        revised = 0
+        with self._entries.timer:
+            for key in [key for key in self._entries if predicate(key)]:
+                entry = self._entries[key]
+                value = revision(entry.value)
+                if value is not None:
+                    self._entries[key] = entry._replace(value=value)
+                    revised += 1
+        return revised
 
     def clear(self) -> None:
         """Drop every entry and forget every fetch in flight (their waiters still get answers)."""
@@ -353,5 +419,6 @@ __all__ = [
     "CacheKey",
     "CacheSettings",
     "CacheStats",
+    "Judge",
     "ResponseCache",
 ]

@@ -7,8 +7,16 @@ upstream sent them and parsed again on a hit, so nothing but upstream data
 goes through Redis. While Redis fails, reads miss and writes are dropped
 (logged once, gateway.redis.Outage).
 
-- `RedisResponseStore` keeps bytes by string key in Redis, each with its ttl.
+- `RedisResponseStore` keeps bytes by string key in Redis, each with its ttl
+  and the wall-clock time it was stored.
 - `RedisLayer` maps the cache's keys onto it, and drops what a change made stale.
+
+A read in flight across an invalidation never stores its (maybe older)
+answer: each credential has a generation counter, which every invalidation
+increments before it deletes; a read notes the generation when it misses,
+and its answer is stored only if the generation is still the same (one Lua
+step). That holds across replicas: the replica that polled the events
+feed sweeps Redis, while another one's read is still in flight.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -31,12 +40,44 @@ from gateway.upstreams.payload import PayloadError
 R = TypeVar("R")
 
 # v2 dropped the status that v1 stored and nobody read: only 2xx bodies are stored.
-_FORMAT = b"v2"
+# v3 added the time a body was stored, so a reader can judge its age.
+_FORMAT = b"v3"
+# The generation a failed read reports: nothing read then may be stored.
+UNKNOWN_GENERATION = -1
+
+# KEYS: the entry, the generation counter. ARGV: the value, ttl in ms, the generation the read saw.
+_SET_IF_GENERATION_LUA = """
+local seen = redis.call('GET', KEYS[2]) or '0'
+if seen ~= ARGV[3] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored upstream answer: its media type, its body and when it was stored (epoch seconds)."""
+
+    media_type: str
+    body: bytes
+    stored_at: float
 
 
 class ResponseStore(Protocol):
-    async def get(self, key: str) -> tuple[str, bytes] | None: ...
-    async def set(self, key: str, value: tuple[str, bytes], ttl: float) -> None: ...
+    async def get(self, key: str, generation_key: str) -> tuple[Stored | None, int]:
+        """The stored answer (None on a miss) and the generation now (UNKNOWN_GENERATION on error)."""
+        ...
+
+    async def set(self, key: str, value: Stored, ttl: float, *, generation_key: str, generation: int) -> None:
+        """Store `value` for `ttl` seconds, unless the generation is no longer `generation`."""
+        ...
+
+    async def bump(self, generation_key: str) -> None:
+        """A new generation: what was read before it is stored no more."""
+        ...
+
     async def delete_prefix(self, key_prefix: str, *, then: str = "") -> int:
         """Delete the entries whose key starts with `key_prefix` followed (when
         `then` is given) by one of the characters of `then`; the number deleted."""
@@ -56,6 +97,7 @@ class RedisResponseStore:
         self._redis = redis
         self.prefix = prefix
         self._timeout = timeout
+        self._set_if_generation = redis.register_script(_SET_IF_GENERATION_LUA)
         self.outage = Outage("response store", meanwhile="reads miss and writes are dropped")
 
     @property
@@ -63,26 +105,39 @@ class RedisResponseStore:
         """False while Redis is failing."""
         return self.outage.healthy
 
-    async def get(self, key: str) -> tuple[str, bytes] | None:
-        """The stored answer, or None on a miss or while Redis fails."""
+    async def get(self, key: str, generation_key: str) -> tuple[Stored | None, int]:
+        """The stored answer (None on a miss) and the generation, in one round trip;
+        (None, UNKNOWN_GENERATION) while Redis fails."""
         try:
             async with asyncio.timeout(self._timeout):
-                raw = await self._redis.get(self.prefix + key)
+                raw, generation = await self._redis.mget(self.prefix + key, self.prefix + generation_key)
         except REDIS_ERRORS as exc:
             self.outage.failed(exc)
-            return None
+            return None, UNKNOWN_GENERATION
         self.outage.recovered()
-        return None if raw is None else _decode(raw)
+        return (None if raw is None else _decode(raw)), int(generation or 0)
 
-    async def set(self, key: str, value: tuple[str, bytes], ttl: float) -> None:
-        """Store `value` for `ttl` seconds; a ttl of zero or less stores nothing."""
+    async def set(self, key: str, value: Stored, ttl: float, *, generation_key: str, generation: int) -> None:
+        """Store `value` for `ttl` seconds if the generation is still `generation`;
+        a ttl of zero or less, or an unknown generation, stores nothing."""
         milliseconds = round(ttl * 1000)
-        if milliseconds <= 0:
+        if milliseconds <= 0 or generation == UNKNOWN_GENERATION:
             return
         data = _encode(value)
         try:
             async with asyncio.timeout(self._timeout):
-                await self._redis.set(self.prefix + key, data, px=milliseconds)
+                await self._set_if_generation(
+                    keys=[self.prefix + key, self.prefix + generation_key], args=[data, milliseconds, generation]
+                )
+        except REDIS_ERRORS as exc:
+            self.outage.failed(exc)
+            return
+        self.outage.recovered()
+
+    async def bump(self, generation_key: str) -> None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._redis.incr(self.prefix + generation_key)
         except REDIS_ERRORS as exc:
             self.outage.failed(exc)
             return
@@ -117,36 +172,29 @@ class RedisResponseStore:
         return deleted
 
 
-def _encode(value: tuple[str, bytes]) -> bytes:
-    content_type, body = value
-    if "\n" in content_type or "\r" in content_type:
+def _encode(value: Stored) -> bytes:
+    if "\n" in value.media_type or "\r" in value.media_type:
         raise ValueError("a content type holds no line breaks")
-    return b"%s\n%s\n%s" % (_FORMAT, content_type.encode(), body)
+    return b"%s\n%s\n%.3f\n%s" % (_FORMAT, value.media_type.encode(), value.stored_at, value.body)
 
 
-def _decode(raw: bytes) -> tuple[str, bytes] | None:
+def _decode(raw: bytes) -> Stored | None:
     # Anything unreadable (another version's format) counts as a miss.
-    parts = raw.split(b"\n", 2)
-    if len(parts) != 3 or parts[0] != _FORMAT:
+    parts = raw.split(b"\n", 3)
+    if len(parts) != 4 or parts[0] != _FORMAT:
         return None
     try:
-        content_type = parts[1].decode()
+        return Stored(parts[1].decode(), parts[3], float(parts[2]))
     except ValueError:
         return None
-    return content_type, parts[2]
-
-
-@dataclass(frozen=True)
-class StoredBody:
-    body: bytes
-    media_type: str
 
 
 class RedisLayer:
     """The cache's keys on a `ResponseStore`: one entry per credential, method, URL and body."""
 
-    def __init__(self, store: ResponseStore) -> None:
+    def __init__(self, store: ResponseStore, *, wall: Callable[[], float] = time.time) -> None:
         self.store = store
+        self.wall = wall
 
     @staticmethod
     def key(key: CacheKey) -> str:
@@ -154,20 +202,30 @@ class RedisLayer:
         body = hashlib.sha256(key.body).hexdigest()[:16] if key.body else ""
         return f"{key.credential}|{key.method}|{key.url}|{body}"
 
-    async def get(self, key: CacheKey) -> StoredBody | None:
-        found = await self.store.get(self.key(key))
-        if found is None:
-            return None
-        media_type, body = found
-        return StoredBody(body, media_type)
+    @staticmethod
+    def generation_key(credential: str) -> str:
+        # Not a credential hash followed by "|", so no invalidation prefix matches it.
+        return f"generation:{credential}"
 
-    async def put(self, key: CacheKey, body: bytes, media_type: str, ttl: float) -> None:
+    async def get(self, key: CacheKey) -> tuple[Stored | None, int]:
+        """The stored answer for `key` (None on a miss), and the generation to `put` a fresh one with."""
+        return await self.store.get(self.key(key), self.generation_key(key.credential))
+
+    async def put(self, key: CacheKey, body: bytes, media_type: str, ttl: float, *, generation: int) -> None:
+        """Store an answer read in `generation`: dropped when an invalidation came in between."""
         if ttl > 0:
-            await self.store.set(self.key(key), (media_type, body), ttl)
+            stored = Stored(media_type, body, self.wall())
+            await self.store.set(
+                self.key(key), stored, ttl, generation_key=self.generation_key(key.credential), generation=generation
+            )
 
     async def invalidate(self, credential: str, method: str, url: str, *, below: bool = False) -> int:
         """Drop the stored bodies of `credential` read from `url` with any query (every
-        page and view of it), and with `below` from every URL under it; the number dropped."""
+        page and view of it), and with `below` from every URL under it; the number dropped.
+
+        The generation moves first, so reads in flight store nothing afterwards.
+        """
+        await self.store.bump(self.generation_key(credential))
         # A key's URL ends at the "|" before the body hash (see `key`): after the
         # URL comes "|" (the URL itself), "?" (a query) or, below it, "/".
         return await self.store.delete_prefix(f"{credential}|{method}|{url}", then="|?/" if below else "|?")
@@ -181,15 +239,18 @@ async def read_through(
     ttl: Callable[[R], float] | float,
     *,
     upstream: str,
+    usable: Callable[[float], bool] | None = None,
 ) -> R:
     """The value of `key`: parsed from the body another replica stored, else
     sent for, parsed and stored for `ttl` seconds (or `ttl(value)`).
 
-    A stored body that no longer parses is ignored; an upstream body that
-    does not parse is the upstream's fault: UPSTREAM_BAD_RESPONSE.
+    `usable(stored_at)` says whether a body stored then (epoch seconds) may
+    still answer; without it, any stored body may (Redis expires it with its
+    ttl). A stored body that no longer parses is ignored; an upstream body
+    that does not parse is the upstream's fault: UPSTREAM_BAD_RESPONSE.
     """
-    stored = await layer.get(key) if layer else None
-    if stored is not None:
+    stored, generation = await layer.get(key) if layer else (None, UNKNOWN_GENERATION)
+    if stored is not None and (usable is None or usable(stored.stored_at)):
         with contextlib.suppress(PayloadError):
             return parse(stored.body, stored.media_type)
     response = await send()
@@ -199,5 +260,5 @@ async def read_through(
     except PayloadError as exc:
         raise UpstreamBadResponse(upstream, f"{upstream} sent an unexpected body: {exc}") from exc
     if layer:
-        await layer.put(key, response.content, media_type, ttl(value) if callable(ttl) else ttl)
+        await layer.put(key, response.content, media_type, ttl(value) if callable(ttl) else ttl, generation=generation)
     return value

@@ -29,6 +29,7 @@ from gateway.upstreams.pool import UpstreamTransport
 from gateway.upstreams.redis_layer import RedisLayer, RedisResponseStore
 from gateway.upstreams.resilience import CircuitBreaker
 from gateway.upstreams.sequence.client import SequenceClient
+from gateway.upstreams.sequence.coherence import Coherence
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,11 @@ async def open_upstreams(
                     redis_layer=upstreams.redis_layer,
                     background_timeout=protection.request_timeout,
                     read_ahead_pages=settings.read_ahead_pages,
+                    coherence=Coherence(
+                        settings.cache.sequence_lifetimes,
+                        short_ttl=settings.cache.sequence_ttl,
+                        safety_ttl=settings.cache.sequence_safety_ttl,
+                    ),
                 )
             for portal, portal_settings in settings.portals.items():
                 upstreams.portals[portal] = GofilexClient(

@@ -12,7 +12,7 @@ import pytest
 from gateway.errors import UpstreamBadResponse
 from gateway.upstreams.cache import CacheKey
 from gateway.upstreams.payload import PayloadError, load_json
-from gateway.upstreams.redis_layer import RedisLayer, StoredBody, read_through
+from gateway.upstreams.redis_layer import RedisLayer, Stored, read_through
 from tests.upstreams.fakes import MemoryStore
 
 URL = "http://127.0.0.1:8101/api/work_areas/10/jobs/3"
@@ -50,12 +50,12 @@ def test_keys_start_with_credential_method_and_url_and_end_with_the_bodys_hash()
 
 def test_a_body_put_is_got_back_and_a_ttl_of_zero_stores_nothing() -> None:
     async def main() -> None:
-        layer = RedisLayer(MemoryStore())
-        await layer.put(JOB, b"{}", JSON, ttl=30)
-        assert await layer.get(JOB) == StoredBody(b"{}", JSON)
+        layer = RedisLayer(MemoryStore(), wall=lambda: 1_800_000_000.0)
+        await layer.put(JOB, b"{}", JSON, ttl=30, generation=0)
+        assert await layer.get(JOB) == (Stored(JSON, b"{}", 1_800_000_000.0), 0)
         other = CacheKey("cred-a", "GET", URL + "/tasks")
-        await layer.put(other, b"[]", JSON, ttl=0)
-        assert await layer.get(other) is None
+        await layer.put(other, b"[]", JSON, ttl=0, generation=0)
+        assert await layer.get(other) == (None, 0)
 
     asyncio.run(main())
 
@@ -70,7 +70,7 @@ def test_read_through_answers_a_stored_body_without_sending() -> None:
         assert first == second == {"id": 3}
         assert upstream.calls == 1
         # What another replica stored is what the upstream sent, as it sent it.
-        assert list(store.entries.values()) == [(JSON, b'{"id": 3}')]
+        assert [(stored.media_type, stored.body) for stored in store.entries.values()] == [(JSON, b'{"id": 3}')]
 
     asyncio.run(main())
 
@@ -86,7 +86,7 @@ def test_read_through_stores_for_the_ttl_the_value_asks_for() -> None:
 
         await read_through(layer, JOB, Upstream().send, parse, ttl, upstream="sequence")
         assert ttls == [{"id": 3}]
-        assert await layer.get(JOB) is None
+        assert await layer.get(JOB) == (None, 0)
 
     asyncio.run(main())
 
@@ -94,7 +94,7 @@ def test_read_through_stores_for_the_ttl_the_value_asks_for() -> None:
 def test_a_stored_body_that_no_longer_parses_is_read_again_from_the_upstream() -> None:
     async def main() -> None:
         store = MemoryStore()
-        store.entries[RedisLayer.key(JOB)] = (JSON, b"written by another version")
+        store.entries[RedisLayer.key(JOB)] = Stored(JSON, b"written by another version", 0)
         upstream = Upstream()
         assert await read_through(RedisLayer(store), JOB, upstream.send, parse, 30, upstream="sequence") == {"id": 3}
         assert upstream.calls == 1
@@ -137,8 +137,8 @@ def test_invalidate_drops_a_url_in_every_view_and_with_below_its_subtree(below: 
         layer = RedisLayer(store)
         reads = [URL, URL + "?deleted", URL + "/tasks", URL + "0"]
         for read in reads:
-            await layer.put(CacheKey("cred-a", "GET", read), b"{}", JSON, 30)
-        await layer.put(CacheKey("cred-b", "GET", URL), b"{}", JSON, 30)
+            await layer.put(CacheKey("cred-a", "GET", read), b"{}", JSON, 30, generation=0)
+        await layer.put(CacheKey("cred-b", "GET", URL), b"{}", JSON, 30, generation=0)
 
         dropped = await layer.invalidate("cred-a", "GET", URL, below=below)
 
@@ -147,5 +147,42 @@ def test_invalidate_drops_a_url_in_every_view_and_with_below_its_subtree(below: 
         left = {key.split("|")[0] + " " + key.split("|")[2] for key in store.entries}
         # Another job whose id starts with the same digits, and another credential, stay.
         assert f"cred-a {URL}0" in left and f"cred-b {URL}" in left
+
+    asyncio.run(main())
+
+
+def test_a_read_in_flight_across_an_invalidation_does_not_store_its_answer() -> None:
+    async def main() -> None:
+        store = MemoryStore()
+        layer = RedisLayer(store)
+        release = asyncio.Event()
+
+        async def slow_send() -> httpx.Response:
+            await release.wait()  # the upstream answered before the change; we hear it after
+            return httpx.Response(200, content=b'{"id": 3, "old": true}', headers={"content-type": JSON})
+
+        read = asyncio.create_task(read_through(layer, JOB, slow_send, parse, 30, upstream="sequence"))
+        await asyncio.sleep(0)
+        await layer.invalidate("cred-a", "GET", URL)
+        release.set()
+        assert await read == {"id": 3, "old": True}  # its own caller gets it ...
+        assert store.entries == {}  # ... but no other replica ever will
+
+    asyncio.run(main())
+
+
+def test_a_stored_body_answers_only_while_usable_says_so() -> None:
+    async def main() -> None:
+        layer = RedisLayer(MemoryStore(), wall=lambda: 1000.0)
+        upstream = Upstream()
+        await read_through(layer, JOB, upstream.send, parse, 30, upstream="sequence")
+        ages: list[float] = []
+
+        def usable(stored_at: float) -> bool:
+            ages.append(stored_at)
+            return False
+
+        await read_through(layer, JOB, upstream.send, parse, 30, upstream="sequence", usable=usable)
+        assert ages == [1000.0] and upstream.calls == 2
 
     asyncio.run(main())

@@ -22,7 +22,9 @@ from gateway.upstreams.guard import UpstreamGuard
 from gateway.upstreams.http import Origin, raise_for_status, upstream_errors
 from gateway.upstreams.redis_layer import RedisLayer, read_through
 from gateway.upstreams.sequence import parse, paths
+from gateway.upstreams.sequence.coherence import Coherence, Lifetimes
 from gateway.upstreams.sequence.invalidation import Staleness, Subject
+from gateway.upstreams.sequence.listed import ListedJobs
 from gateway.upstreams.sequence.pages import Page, pages_ahead, window_pages
 from gateway.upstreams.sequence.records import (
     ChildRecord,
@@ -51,6 +53,7 @@ class SequenceClient:
         redis_layer: RedisLayer | None = None,
         background_timeout: float = deadline.DEFAULT_REQUEST_TIMEOUT,
         read_ahead_pages: int = DEFAULT_READ_AHEAD_PAGES,
+        coherence: Coherence | None = None,
     ) -> None:
         self.origin = Origin(settings.url)
         # Job pages to fetch ahead of a client paging forward (GATEWAY_READ_AHEAD_PAGES).
@@ -59,9 +62,12 @@ class SequenceClient:
         self.background_timeout = background_timeout
         self.http = http
         self.cache = cache
-        self.ttl = ttl
+        # How long a read stays valid: until an event says otherwise, or `ttl`.
+        self.coherence = coherence if coherence is not None else Coherence(Lifetimes.TIME, short_ttl=ttl)
         self.guard = guard
         self.redis_layer = redis_layer
+        # Jobs as list pages hold them: reads by id, and updates put in place.
+        self.listed = ListedJobs(cache, timeout=background_timeout)
         self.auth = httpx.DigestAuth(settings.username, settings.password)
         # Cache keys name the credential without holding the secret.
         self.credential = sequence_credential(settings)
@@ -81,7 +87,17 @@ class SequenceClient:
         return await self._read(paths.work_area(work_area_id), parse.parse_work_area)
 
     async def job(self, work_area_id: str, job_id: str, *, deleted: bool = False) -> JobRecord:
-        return await self._read(paths.job(work_area_id, job_id, deleted=deleted), parse.parse_job)
+        """The job by id; a cached list page's copy answers when the job itself is not cached."""
+        path = paths.job(work_area_id, job_id, deleted=deleted)
+        if self.cache.peek(self.key(path)) is None:
+            listed = self.listed.copy(work_area_id, job_id, deleted)
+            if listed is not None:
+                return listed
+        return await self._read(path, parse.parse_job)
+
+    async def _job_itself(self, work_area_id: str, job_id: str) -> JobRecord:
+        """The live job read by id, never from a page's copy (what a patch puts into the pages)."""
+        return await self._read(paths.job(work_area_id, job_id), parse.parse_job)
 
     async def job_window(
         self,
@@ -107,7 +123,8 @@ class SequenceClient:
         found = await asyncio.gather(*(self._job_page(work_area_id, each, filter_name, deleted) for each in wanted))
         jobs = [job for listed in found for job in listed.jobs]
         start = offset - wanted[0].offset
-        window = JobWindow(tuple(jobs[start : start + count]), found[0].total_entries or 0)
+        # A job whose update is being read again comes in its new version.
+        window = JobWindow(await self.listed.current(jobs[start : start + count]), found[0].total_entries or 0)
         if read_ahead:
             for ahead in pages_ahead(offset, count, window.total, self.read_ahead_pages):
                 self._read_ahead(work_area_id, ahead, filter_name, deleted)
@@ -118,9 +135,17 @@ class SequenceClient:
 
         Its jobs are not cached one by one: a BI export pages through tens of
         thousands of jobs, which would push every page (and everything else)
-        out of the cache. Within a request the loaders are primed instead.
+        out of the cache. Within a request the loaders are primed instead, and
+        across requests `listed` answers a job by id from its page.
         """
-        return await self._read(self._job_page_path(work_area_id, page, filter_name, deleted), parse.parse_job_page)
+        return await self._read(*self._job_page_read(work_area_id, page, filter_name, deleted))
+
+    def _job_page_read(
+        self, work_area_id: str, page: Page, filter_name: str | None, deleted: bool
+    ) -> tuple[str, Callable[[bytes, str], JobPage]]:
+        path = self._job_page_path(work_area_id, page, filter_name, deleted)
+        key = self.key(path)
+        return path, lambda body, media_type: self.listed.note(key, parse.parse_job_page(body, media_type))
 
     def _read_ahead(self, work_area_id: str, page: Page, filter_name: str | None, deleted: bool) -> bool:
         """Start fetching a job page no one has asked for yet, in the background.
@@ -130,13 +155,13 @@ class SequenceClient:
         """
         if self.guard.breaker.state != "closed":
             return False
-        key, fetch = self._fetcher(self._job_page_path(work_area_id, page, filter_name, deleted), parse.parse_job_page)
+        key, fetch = self._fetcher(*self._job_page_read(work_area_id, page, filter_name, deleted))
 
         async def fetch_in_time() -> JobPage:
             with deadline.scope(self.background_timeout):
                 return await fetch()
 
-        return self.cache.prefetch(key, fetch_in_time, self.ttl)
+        return self.cache.prefetch(key, fetch_in_time, self.coherence.store_ttl, judge=self.coherence)
 
     @staticmethod
     def _job_page_path(work_area_id: str, page: Page, filter_name: str | None, deleted: bool) -> str:
@@ -171,21 +196,37 @@ class SequenceClient:
         if layer is not None and redis_layer:
             for scope in stale.scopes():
                 await layer.invalidate(self.credential, "GET", self.origin.url(scope.path), below=scope.below)
+        # After the Redis sweep, so the jobs read again are not an older replica's bodies.
+        self.listed.patch(stale, self._job_itself)
         return dropped
 
     # plumbing -------------------------------------------------------------------
     async def _read(self, path: str, parser: Callable[[bytes, str], R]) -> R:
         key, fetch = self._fetcher(path, parser)
-        return await self.cache.get_or_fetch(key, fetch, self.ttl, upstream=UPSTREAM)
+        coherence = self.coherence
+        return await self.cache.get_or_fetch(key, fetch, coherence.store_ttl, upstream=UPSTREAM, judge=coherence)
 
     def _fetcher(self, path: str, parser: Callable[[bytes, str], R]) -> tuple[CacheKey, Callable[[], Awaitable[R]]]:
         """The cache key of `path` and the fetch that reads and parses it (the Redis layer first)."""
         key = self.key(path)
 
         def fetch() -> Awaitable[R]:
-            return read_through(self.redis_layer, key, lambda: self._get(key.url), parser, self.ttl, upstream=UPSTREAM)
+            return read_through(
+                self.redis_layer,
+                key,
+                lambda: self._get(key.url),
+                parser,
+                self.coherence.store_ttl,
+                upstream=UPSTREAM,
+                usable=self._usable,
+            )
 
         return key, fetch
+
+    def _usable(self, stored_at: float) -> bool:
+        """Whether a body another replica stored at `stored_at` (epoch seconds) may answer now."""
+        coherence = self.coherence
+        return coherence.trusts_stored(stored_at) or coherence.wall() - stored_at < coherence.short_ttl
 
     async def _get(self, url: str) -> httpx.Response:
         if self._challenge_met:

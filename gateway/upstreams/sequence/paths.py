@@ -102,7 +102,7 @@ class Location:
     is under it). `kind` is the segment under a job as it came, known to
     CHILD_KINDS or not; `child_kind` is it when known. `deleted` is the
     deleted view: `?deleted`, as the builders write it, or `?deleted=true`,
-    as the seed's JSON links also do.
+    as the seed's JSON links also do. `filter_name` is a job list's filter.
     """
 
     work_area_id: str | None
@@ -111,6 +111,7 @@ class Location:
     kind: str | None = None
     child_id: str | None = None
     deleted: bool = False
+    filter_name: str | None = None
 
     @property
     def child_kind(self) -> Kind | None:
@@ -121,6 +122,11 @@ class Location:
         """A job itself, live or deleted: nothing under it."""
         return self.job_id is not None and self.kind is None
 
+    @property
+    def is_job_list(self) -> bool:
+        """A work area's job list (a page, a filter, the deleted view)."""
+        return self.jobs and self.job_id is None
+
 
 def locate(link: str) -> Location | None:
     """Where `link` (an absolute URL or a path, any query) points in the layout; None outside it."""
@@ -128,18 +134,20 @@ def locate(link: str) -> Location | None:
     match = _LOCATION.search(parts.path)
     if match is None:
         return None
+    query = parse_qs(parts.query, keep_blank_values=True) if parts.query else {}
     return Location(
         work_area_id=match["work_area"],
         jobs=match["jobs"] is not None,
         job_id=match["job"],
         kind=match["kind"],
         child_id=match["child"],
-        deleted=_deleted_view(parts.query),
+        deleted=_deleted_view(query),
+        filter_name=query["filter"][-1] if query.get("filter") else None,
     )
 
 
-def _deleted_view(query: str) -> bool:
-    values = parse_qs(query, keep_blank_values=True).get("deleted")
+def _deleted_view(query: Mapping[str, list[str]]) -> bool:
+    values = query.get("deleted")
     return values is not None and values[-1].lower() not in ("false", "0")
 
 
