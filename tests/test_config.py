@@ -1,6 +1,7 @@
 import pytest
 
 from gateway.config import ConfigError, Settings
+from gateway.upstreams.sequence.coherence import Lifetimes
 
 UPSTREAMS = {
     "SEQUENCE_URL": "https://sequence.example.com/api/",
@@ -90,6 +91,8 @@ def test_upstreams_are_optional_when_not_required() -> None:
         ("GATEWAY_CACHE_MAX_ENTRIES", "0", "GATEWAY_CACHE_MAX_ENTRIES must be >= 1"),
         ("GATEWAY_EVENTS_BUDGET_SHARE", "0.6", "GATEWAY_EVENTS_BUDGET_SHARE must be between 0.01 and 0.5"),
         ("GATEWAY_READ_AHEAD_PAGES", "9", "GATEWAY_READ_AHEAD_PAGES must be between 0 and 8"),
+        ("GATEWAY_CACHE_LIFETIMES", "forever", "GATEWAY_CACHE_LIFETIMES must be one of events, time"),
+        ("GATEWAY_BUDGET_HEADROOM", "0.95", "GATEWAY_BUDGET_HEADROOM must be between 0 and 0.9"),
     ],
 )
 def test_an_out_of_range_value_is_refused_by_its_owner_and_named(name: str, value: str, message: str) -> None:
@@ -105,13 +108,18 @@ def test_settings_reach_the_value_objects_that_own_them() -> None:
         "GATEWAY_RETRY_ATTEMPTS": "5",
         "GATEWAY_BREAKER_OPEN_SECONDS": "2.5",
         "GATEWAY_CACHE_STALE_IF_ERROR": "60",
+        "GATEWAY_CACHE_LIFETIMES": "TIME",
+        "GATEWAY_CACHE_SAFETY_TTL": "900",
+        "GATEWAY_BUDGET_HEADROOM": "0.5",
     }
     protection = Settings.from_env(env).protection
     assert (protection.sequence_budget.limit, protection.sequence_budget.concurrency) == (100, 64)
     assert (protection.gofilex_budget.limit, protection.gofilex_budget.concurrency) == (300, 4)
     assert protection.retry.attempts == 5
     assert protection.breaker.open_for == 2.5
-    assert Settings.from_env(env).cache.stale_if_error == 60
+    cache = Settings.from_env(env).cache
+    assert (cache.stale_if_error, cache.sequence_lifetimes, cache.sequence_safety_ttl) == (60, Lifetimes.TIME, 900)
+    assert protection.sequence_budget.headroom == 0.5
     # The defaults are the value objects' own.
     assert Settings() == Settings.from_env({}, require_upstreams=False)
 
