@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import time
 from collections import Counter
 from typing import Any
 
 import pytest
 from starlette.applications import Starlette
 
+from gateway.simulators.apps import build_simulators
 from gateway.simulators.clock import Clock
 from gateway.simulators.sequence import paths
 from gateway.simulators.sequence.activity import (
@@ -29,6 +31,8 @@ from gateway.simulators.sequence.activity import (
 from gateway.simulators.sequence.generate import default_work_areas, populate
 from gateway.simulators.sequence.model import Job, Task
 from gateway.simulators.sequence.store import SequenceStore, find_child
+from gateway.simulators.server import serve_in_thread
+from gateway.simulators.settings import SimulatorSettings
 from tests.conftest import NOW
 
 DURATION = re.compile(r"^\d{2}:\d{2}:\d{2}$")
@@ -243,10 +247,35 @@ def test_the_loop_runs_from_lifespan_startup_to_shutdown() -> None:
         await inbox.put({"type": "lifespan.startup"})
         while not sent:
             await asyncio.sleep(0)
-        assert loop._task is not None and not loop._task.done()
+        assert loop.running
         await inbox.put({"type": "lifespan.shutdown"})
         await served
-        assert loop._task is None
+        assert not loop.running
         return sent
 
     assert asyncio.run(scenario()) == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_activity_comes_from_sim_activity_and_is_off_by_default() -> None:
+    assert SimulatorSettings().activity == 0
+    assert SimulatorSettings.from_env({"SIM_ACTIVITY": "20"}).activity == 20
+    assert SimulatorSettings.from_env({"SIM_ACTIVITY": "0.5"}).activity == 0.5
+    for bad in ("-1", "many", "nan", "inf"):
+        with pytest.raises(ValueError, match="SIM_ACTIVITY"):
+            SimulatorSettings.from_env({"SIM_ACTIVITY": bad})
+    with pytest.raises(ValueError, match="activity"):
+        SimulatorSettings(activity=-2)
+
+
+def test_a_served_simulator_lives_at_its_rate_and_stops_with_the_server() -> None:
+    settings = SimulatorSettings(now=NOW, jobs=50, orders_per_portal=2, activity=60_000)
+    simulators = build_simulators(settings)
+    loop = simulators.sequence_activity
+    with serve_in_thread(simulators.sequence_app):
+        deadline = time.monotonic() + 10
+        while loop.activity.made < 3 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert loop.running
+    assert loop.activity.made >= 3
+    assert not loop.running
+    assert simulators.sequence_store.event(loop.activity.log[0].event_id) is not None

@@ -304,6 +304,10 @@ class ActivityLoop:
         self._rate_changed: asyncio.Event | None = None
 
     @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
     def per_minute(self) -> float:
         return self._per_minute
 
