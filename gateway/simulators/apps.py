@@ -71,7 +71,7 @@ def build_simulators(settings: SimulatorSettings) -> Simulators:
     sequence_faults = FaultInjectionMiddleware(digest, settings=settings.faults)
     # Always built, so the rate can change at run time; at 0 it only waits for one.
     activity = ActivityLoop(Activity(store, seed=settings.seed), settings.activity, seed=settings.seed)
-    sequence_controls = Controls(clock, sequence_stats, sequence_faults, rate_limit)
+    sequence_controls = Controls(clock, sequence_stats, sequence_faults, rate_limit, activity)
 
     gofilex_stats = RequestStats()
     gofilex_faults = FaultInjectionMiddleware(
