@@ -148,9 +148,9 @@ class Activity:
         """Choose one change, make it through the store and log it."""
         area = self._rng.choice(list(self.store.work_areas.values()))
         job = self._job(area)
-        if job is None:
-            kind: ChangeKind = "job_created"
-        else:
+        # A work area without a live job can only gain one.
+        kind: ChangeKind = "job_created"
+        if job is not None:
             kinds = [kind for kind in KIND_WEIGHTS if _applies(kind, job)]
             kind = self._rng.choices(kinds, [KIND_WEIGHTS[kind] for kind in kinds])[0]
         before = self.store.events[-1].id if self.store.events else 0
@@ -181,6 +181,7 @@ class Activity:
 
     # choosing --------------------------------------------------------------------
     def _job(self, area: WorkArea) -> Job | None:
+        """A live job of `area`: from its hot set, any active one, or any at all (HOT_SHARE, ACTIVE_SHARE)."""
         roll = self._rng.random()
         if roll < HOT_SHARE:
             hot = list(itertools.islice((job for job in area.jobs.values() if _live(job) and is_active(job)), HOT_JOBS))
