@@ -5,20 +5,20 @@
 - `Outage` logs each outage of one Redis user once, and its recovery once,
   and tells whether that user is healthy now.
 - `Lease` is a key one replica holds at a time (the events poller's lock).
-- `Channel` carries a message from one replica to all the others (pub/sub).
+- `Stream` carries messages from one replica to all the others, at least
+  once and in order, replayed after a lost connection (a Redis stream).
 
 Its users: the rate budget (gateway.upstreams.budget.redis_log), the
 response cache's Redis layer (gateway.upstreams.redis_layer) and the events
 relay (gateway.events.relay). Each degrades instead of failing: while Redis
 does not answer, the budget is local, the layer misses, the lease is held by
-everyone and publishes are dropped. Redis holds only what callers pass in
+everyone and appends are dropped. Redis holds only what callers pass in
 (hashes of credentials, upstream URLs, bodies), never a secret.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
 import random
@@ -28,7 +28,6 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -164,80 +163,142 @@ class Lease:
 Handler = Callable[[str], Awaitable[None] | None]
 
 
-class Channel:
-    """Redis pub/sub between replicas: what one instance publishes, the others handle.
+# KEYS: the stream, its counter. ARGV: max length, sender, message. Numbers each
+# entry in one step, so a listener can tell that it missed one.
+_APPEND_LUA = """
+local n = redis.call('INCR', KEYS[2])
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'from', ARGV[2], 'data', ARGV[3], 'n', n)
+"""
 
-    Messages are tagged with this instance's id, so an instance does not
-    handle its own. Pub/sub delivers at most once: messages published while a
-    listener is disconnected are lost to it. `subscribed` is set while the
-    listener is subscribed.
+
+class Stream:
+    """A Redis stream between replicas: what one instance appends, the others handle, at least once and in order.
+
+    Each listener keeps the id of the last entry it handled; after a lost
+    connection it reads on from there, so nothing appended meanwhile is
+    missed. The stream is trimmed to about `max_len` entries, so a listener
+    that fell further behind than that loses entries: entries are numbered
+    one by one (`{key}:n`), and a listener that finds a number skipped is
+    told so (`on_gap`). Entries are tagged with this instance's id, so an
+    instance does not handle its own. `connected` is set while the listener
+    is reading.
     """
 
-    def __init__(self, redis: Redis, channel: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, redis: Redis, key: str, *, max_len: int = 10_000, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._redis = redis
-        self.channel = channel
+        self.key = key
+        self.max_len = max_len
         self.instance_id = uuid.uuid4().hex
-        self.subscribed = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.last_id: str | None = None  # the last entry handled (or skipped as our own)
+        self.last_number: int | None = None  # its number
+        self._append = redis.register_script(_APPEND_LUA)
+        self._keys = [key, f"{key}:n"]
         self._timeout = timeout
-        self.outage = Outage(f"channel {channel}", meanwhile="messages are dropped until it answers")
+        # A blocking read waits at most half the client's socket timeout, which would cut it off.
+        self._block_ms = max(1, round(timeout * 500))
+        self.outage = Outage(f"stream {key}", meanwhile="entries wait in Redis until it answers")
 
-    async def publish(self, message: str) -> None:
-        """Send `message` to the other instances; dropped (logged once) while Redis fails."""
+    async def append(self, message: str) -> bool:
+        """Add `message` for the other instances; False (logged once) while Redis fails."""
         try:
             async with asyncio.timeout(self._timeout):
-                await self._redis.publish(self.channel, f"{self.instance_id} {message}")
+                await self._append(keys=self._keys, args=[self.max_len, self.instance_id, message])
         except REDIS_ERRORS as exc:
             self.outage.failed(exc)
-            return
+            return False
         self.outage.recovered()
+        return True
 
-    async def listen(self, handler: Handler, *, max_backoff: float = 10.0) -> None:
-        """Call `handler` with each message from another instance, until cancelled.
+    async def newest(self) -> str | None:
+        """The newest entry's message, whoever appended it (None when empty or unreadable)."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                found = await self._redis.xrevrange(self.key, count=1)
+        except REDIS_ERRORS as exc:
+            self.outage.failed(exc)
+            return None
+        if not found:
+            return None
+        _, fields = found[0]
+        return _text(fields.get(b"data", b""))
+
+    async def listen(self, handler: Handler, *, on_gap: Callable[[], None], max_backoff: float = 10.0) -> None:
+        """Call `handler` with each message from another instance, from the newest
+        entry on (the first time) or from the last one handled, until cancelled.
 
         A handler's exception is logged and the next message handled; Redis
-        errors close the subscription and it is opened again after a backoff.
+        errors end the read and it starts again after a backoff.
         """
         backoff = 0.1
         while True:
-            pubsub = self._redis.pubsub()
             try:
-                await self._subscribe(pubsub)
+                await self._resume(on_gap)
+                self.connected.set()
                 self.outage.recovered()
                 backoff = 0.1
                 while True:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                    if message is not None and message["type"] == "message":
-                        await self._dispatch(message["data"], handler)
+                    async with asyncio.timeout(self._timeout + self._block_ms / 1000):
+                        read = await self._redis.xread({self.key: self.last_id or "$"}, count=100, block=self._block_ms)
+                    for _, entries in read or ():
+                        for entry_id, fields in entries:
+                            self._follow(_text(entry_id), fields, on_gap)
+                            if _text(fields.get(b"from", b"")) != self.instance_id:
+                                await self._dispatch(_text(fields.get(b"data", b"")), handler)
             except REDIS_ERRORS as exc:
                 self.outage.failed(exc)
             finally:
-                self.subscribed.clear()
-                with contextlib.suppress(*REDIS_ERRORS):
-                    await pubsub.aclose()
+                self.connected.clear()
             await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
             backoff = min(backoff * 2, max_backoff)
 
-    async def _subscribe(self, pubsub: PubSub) -> None:
-        await pubsub.subscribe(self.channel)
-        # Wait for the confirmation: from then on, nothing published is missed.
-        async with asyncio.timeout(self._timeout * 5):
-            while True:
-                reply = await pubsub.get_message(timeout=self._timeout)
-                if reply is not None and reply["type"] == "subscribe":
-                    break
-        self.subscribed.set()
-
-    async def _dispatch(self, data: bytes | str, handler: Handler) -> None:
-        text = data.decode(errors="replace") if isinstance(data, bytes) else data
-        sender, _, message = text.partition(" ")
-        if sender == self.instance_id:
+    async def _resume(self, on_gap: Callable[[], None]) -> None:
+        """The first time, start after the newest entry; after a break, read on from the last one,
+        telling `on_gap` at once when what came after it is no longer all there."""
+        if self.last_id is not None:
+            async with asyncio.timeout(self._timeout):
+                following = await self._redis.xrange(self.key, min="(" + self.last_id, count=1)
+                counted = int(await self._redis.get(self._keys[1]) or 0)
+            if following:
+                number = following[0][1].get(b"n", b"")
+                expected = str(self.last_number + 1).encode() if self.last_number is not None else None
+                if number != expected:
+                    on_gap()
+                    self.last_number = None  # counted again from the next entry
+            elif self.last_number is not None and counted != self.last_number:
+                on_gap()
+                self.last_number = counted
             return
+        async with asyncio.timeout(self._timeout):
+            newest = await self._redis.xrevrange(self.key, count=1)
+            counted = await self._redis.get(self._keys[1])
+        if newest:
+            entry_id, fields = newest[0]
+            self._follow(_text(entry_id), fields, on_gap)
+        else:
+            self.last_id = "0-0"
+            self.last_number = int(counted or 0)
+
+    def _follow(self, entry_id: str, fields: dict[bytes, bytes], on_gap: Callable[[], None]) -> None:
+        try:
+            number: int | None = int(fields.get(b"n", b""))
+        except ValueError:
+            number = None
+        if self.last_number is not None and (number is None or number != self.last_number + 1):
+            on_gap()
+        self.last_id, self.last_number = entry_id, number
+
+    async def _dispatch(self, message: str, handler: Handler) -> None:
         try:
             result = handler(message)
             if inspect.isawaitable(result):
                 await result
         except Exception:
-            logger.exception("a handler of channel %s failed on %r", self.channel, message)
+            logger.exception("a handler of stream %s failed on %r", self.key, message[:200])
 
 
-__all__ = ["DEFAULT_TIMEOUT", "REDIS_ERRORS", "Channel", "Lease", "Outage", "connect", "escape_glob", "where"]
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+__all__ = ["DEFAULT_TIMEOUT", "REDIS_ERRORS", "Lease", "Outage", "Stream", "connect", "escape_glob", "where"]

@@ -1,4 +1,4 @@
-"""gateway.redis against a real Redis: connecting, the lease and the channel, and their outages."""
+"""gateway.redis against a real Redis: connecting, the lease and the stream, and their outages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from gateway.redis import Channel, Lease, connect
+from gateway.redis import Lease, Stream, connect
 from tests.redis_support import REDIS_URL, dead_client, eventually, redis_client, warnings_from
 
 pytestmark = pytest.mark.usefixtures("require_redis")
@@ -29,7 +29,7 @@ def test_connect_answers_a_client_or_none(caplog: pytest.LogCaptureFixture) -> N
     assert "sekret" not in warning.getMessage()
 
 
-# -- Channel -------------------------------------------------------
+# -- Stream -------------------------------------------------------
 
 
 async def stop(task: asyncio.Task[None]) -> None:
@@ -38,11 +38,15 @@ async def stop(task: asyncio.Task[None]) -> None:
         await task
 
 
-def test_an_invalidation_reaches_the_other_instances_and_not_the_sender(prefix: str) -> None:
+def no_gap() -> None:
+    raise AssertionError("no entry was lost")
+
+
+def test_a_message_reaches_the_other_instances_in_order_and_not_the_sender(prefix: str) -> None:
     async def main() -> None:
         async with redis_client(prefix) as first, redis_client(prefix) as second:
-            a = Channel(first, prefix + "invalidate")
-            b = Channel(second, prefix + "invalidate")
+            a = Stream(first, prefix + "events")
+            b = Stream(second, prefix + "events")
             seen_by_a: list[str] = []
             seen_by_b: list[str] = []
 
@@ -52,35 +56,79 @@ def test_an_invalidation_reaches_the_other_instances_and_not_the_sender(prefix: 
                 seen_by_b.append(message)
 
             handlers: list[Callable[[str], Awaitable[None] | None]] = [seen_by_a.append, b_handler]
-            listeners = [asyncio.create_task(ch.listen(h)) for ch, h in zip((a, b), handlers, strict=True)]
+            listeners = [
+                asyncio.create_task(stream.listen(handler, on_gap=no_gap))
+                for stream, handler in zip((a, b), handlers, strict=True)
+            ]
             try:
                 async with asyncio.timeout(2):
-                    await a.subscribed.wait()
-                    await b.subscribed.wait()
-                await a.publish("boom")  # fails in b's handler, which goes on
-                await a.publish("sequence:job 3 has changed")
-                await b.publish("gofilex:EMEA:order 7")
+                    await a.connected.wait()
+                    await b.connected.wait()
+                assert await a.append("boom")  # fails in b's handler, which goes on
+                await a.append("batch 1")
+                await a.append("batch 2")
+                await b.append("batch from b")
 
-                await eventually(lambda: seen_by_b == ["sequence:job 3 has changed"] and bool(seen_by_a))
-                # a saw b's message, published after its own, and never its own.
-                assert seen_by_a == ["gofilex:EMEA:order 7"]
+                await eventually(lambda: seen_by_b == ["batch 1", "batch 2"] and bool(seen_by_a))
+                assert seen_by_a == ["batch from b"]
+                assert await a.newest() == "batch from b"
             finally:
                 for listener in listeners:
                     await stop(listener)
-            assert not a.subscribed.is_set()
+            assert not a.connected.is_set()
 
     asyncio.run(main())
 
 
-def test_the_channel_keeps_trying_without_redis(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_listener_cut_off_replays_what_it_missed_once_back(prefix: str) -> None:
+    async def main() -> None:
+        async with redis_client(prefix) as first, redis_client(prefix) as second:
+            writer = Stream(first, prefix + "events")
+            reader = Stream(second, prefix + "events")
+            seen: list[str] = []
+            listener = asyncio.create_task(reader.listen(seen.append, on_gap=no_gap))
+            await asyncio.wait_for(reader.connected.wait(), 2)
+            await writer.append("1")
+            await eventually(lambda: seen == ["1"])
+            await stop(listener)  # cut off ...
+            for message in ("2", "3", "4"):
+                await writer.append(message)
+            listener = asyncio.create_task(reader.listen(seen.append, on_gap=no_gap))  # ... and back
+            await eventually(lambda: seen == ["1", "2", "3", "4"])
+            await stop(listener)
+
+    asyncio.run(main())
+
+
+def test_a_listener_that_fell_behind_what_the_stream_keeps_is_told(prefix: str) -> None:
+    async def main() -> None:
+        async with redis_client(prefix) as first, redis_client(prefix) as second:
+            writer = Stream(first, prefix + "events")
+            reader = Stream(second, prefix + "events")
+            gaps: list[bool] = []
+            listener = asyncio.create_task(reader.listen(lambda message: None, on_gap=lambda: gaps.append(True)))
+            await asyncio.wait_for(reader.connected.wait(), 2)
+            await writer.append("1")
+            await eventually(lambda: reader.last_id is not None and reader.last_id != "0-0")
+            await stop(listener)
+            await writer.append("2")
+            await first.xtrim(prefix + "events", maxlen=0)  # "2" is gone before the reader is back
+            listener = asyncio.create_task(reader.listen(lambda message: None, on_gap=lambda: gaps.append(True)))
+            await eventually(lambda: gaps == [True])
+            await stop(listener)
+
+    asyncio.run(main())
+
+
+def test_the_stream_keeps_trying_without_redis(caplog: pytest.LogCaptureFixture) -> None:
     async def main() -> None:
         client = dead_client()
         try:
-            channel = Channel(client, "gw-test:dead")
-            await channel.publish("sequence:job 3")
-            listener = asyncio.create_task(channel.listen(lambda message: None))
+            stream = Stream(client, "gw-test:dead")
+            assert not await stream.append("batch")
+            listener = asyncio.create_task(stream.listen(lambda message: None, on_gap=no_gap))
             await asyncio.sleep(0.3)
-            assert not channel.subscribed.is_set()
+            assert not stream.connected.is_set()
             await stop(listener)
         finally:
             await client.aclose()

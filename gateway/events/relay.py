@@ -1,11 +1,13 @@
 """The relay of Sequence's events: every replica's cache kept fresh, every subscriber told.
 
 One poller reads the events feed (with Redis, only the replica holding the
-poller lock polls, so N replicas cost one poll stream). Each batch:
+poller lease polls, so N replicas cost one poll stream:
+gateway.events.replicas). Each batch:
 1. drops what it makes stale from every cache layer (`SequenceClient.invalidate`),
 2. goes to this process's subscribers,
-3. is published on Redis, and every other replica does 1 (its own cache only:
-   the Redis layer is swept once) and 2 with it.
+3. goes on a Redis stream, and every other replica does 1 (its own cache
+   only: the Redis layer is swept once) and 2 with it, in order, replaying
+   what it missed after a lost connection.
 
 The poll interval keeps polling within a set share of Sequence's budget:
 interval = budget span / (share x effective limit), times the requests the
@@ -14,11 +16,10 @@ last round needed (a round draining several full pages spends more).
 The relay also tells Sequence's cache whether it may trust events
 (gateway.upstreams.sequence.coherence): it is healthy while the feed has
 been read to its end within `HEALTHY_ROUNDS` intervals. A replica that does
-not hold the poller lock is healthy while the one that does says so (a key
-it renews after each good round) and its own subscription to the relay
-holds. Pub/sub delivers at most once, so a subscription that was lost and
-made again may have missed batches: entries stored before are then trusted
-for the short lifetime only (`Coherence.broken`).
+not poll is healthy while the poller vouches for the feed and its own read
+of the stream holds. One that fell behind what the stream keeps has lost
+batches: its entries stored before are then trusted for the short lifetime
+only (`Coherence.broken`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from gateway.config import Settings
 from gateway.events.event import SequenceEvent
 from gateway.events.hub import EventHub
 from gateway.events.poller import EventPoller
-from gateway.redis import DEFAULT_TIMEOUT, REDIS_ERRORS, Channel, Lease
+from gateway.events.replicas import ReplicaLink
 from gateway.upstreams.budget import priority
 from gateway.upstreams.budget.priority import Priority
 from gateway.upstreams.registry import Upstreams
@@ -44,7 +45,6 @@ from gateway.upstreams.sequence.records import EventRecord
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "gw:sequence-events"
 # The poller is healthy while its last good round is at most this many intervals old
 # (and at least HEALTH_SLACK seconds, for a round that waited for its budget slot).
 HEALTHY_ROUNDS = 3
@@ -59,30 +59,30 @@ class EventRelay:
         self.poller: EventPoller | None = None
         self._requests_this_round = 0
         self._tasks: list[asyncio.Task[None]] = []
-        self._channel: Channel | None = None
-        self._lease: Lease | None = None
+        self._link: ReplicaLink | None = None
         self._leading_now = True
-        self._leader_ok = False
-        self._leader_key = ""
-        self._subscriptions = 0
+        self._poller_vouches = False
+        self._unshared = False  # a batch could not go on the stream
 
     # lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
         client = self.upstreams.sequence_client
         if client is None:
             return
-        redis = self.upstreams.redis
-        if redis is not None:
-            # One poller for every replica of this Sequence user; the key holds a hash of the credential.
-            self._lease = Lease(redis, f"gw:poller:{client.credential}", what="events poller lock")
-            self._leader_key = f"gw:poller-ok:{client.credential}"
-            self._channel = Channel(redis, CHANNEL)
-            self._tasks.append(asyncio.create_task(self._channel.listen(self._on_remote)))
-            self._tasks.append(asyncio.create_task(self._watch_subscription(self._channel)))
         self.poller = EventPoller(
             self._fetch, on_events=self._on_events, interval=self.interval, after_round=self._after_round
         )
         client.coherence.follow(self.healthy)
+        redis = self.upstreams.redis
+        if redis is not None:
+            # One poller for every replica of this Sequence user; keys hold a hash of the credential.
+            link = self._link = ReplicaLink(redis, client.credential)
+            resumed = await link.resume_point()
+            if resumed is not None:
+                # Where the replicas left off: what changed since is replayed, not skipped.
+                self.poller.caught_up_to(resumed)
+            client.coherence.share_since(await link.coherent_since(resumed=resumed is not None))
+            self._tasks.append(link.listen(self._on_remote, on_gap=self._lost_batches))
         await self.poller.start()
 
     async def stop(self) -> None:
@@ -122,8 +122,8 @@ class EventRelay:
             return False
         if self._leading_now:
             return True
-        # The leader polls; its batches reach us through the channel.
-        return self._leader_ok and self._channel is not None and self._channel.subscribed.is_set()
+        # Another replica polls; its batches reach us through the stream.
+        return self._poller_vouches and self._link is not None and self._link.connected
 
     # polling ----------------------------------------------------------------------
     def interval(self, *, ask: bool = True) -> float:
@@ -138,7 +138,12 @@ class EventRelay:
     async def _fetch(self, newer_than: str | None) -> Sequence[EventRecord]:
         self._leading_now = await self._leading()
         if not self._leading_now:
-            self._leader_ok = await self._leader_says_ok()
+            link = self._link
+            if link is not None:
+                self._poller_vouches, since = await link.poller_vouches()
+                client = self.upstreams.sequence_client
+                if since is not None and client is not None:
+                    client.coherence.share_since(since)
             return ()
         self._requests_this_round += 1
         # Before any client read: a poll queued behind them is every change seen late.
@@ -146,51 +151,39 @@ class EventRelay:
             return await self.upstreams.sequence.events(newer_than)
 
     async def _leading(self) -> bool:
-        """With Redis, whether this replica holds the poller lock (taking or renewing it);
+        """With Redis, whether this replica holds the poller lease (taking or renewing it);
         while Redis fails every replica polls for itself, as a lone process would."""
-        if self._lease is None:
+        if self._link is None:
             return True
-        return await self._lease.hold(max(5.0, 3 * self.interval(ask=False)))
-
-    async def _leader_says_ok(self) -> bool:
-        redis = self.upstreams.redis
-        if redis is None:
-            return False
-        try:
-            async with asyncio.timeout(DEFAULT_TIMEOUT):
-                return bool(await redis.exists(self._leader_key))
-        except REDIS_ERRORS:
-            return False
+        return await self._link.leading(max(5.0, 3 * self.interval(ask=False)))
 
     async def _after_round(self) -> None:
-        """As the poller: tell the other replicas the feed is read, for a few intervals."""
-        redis = self.upstreams.redis
-        if redis is None or not self._leader_key or not self._leading_now or self.poller is None:
-            return
-        if self.poller.behind:
+        """As the poller: vouch for the feed to the other replicas, for a few intervals."""
+        link, poller = self._link, self.poller
+        if link is None or poller is None or not self._leading_now or poller.behind:
             return
         interval = self.interval(ask=False)
-        seconds = max(HEALTHY_ROUNDS * interval, interval + HEALTH_SLACK)
-        with contextlib.suppress(*REDIS_ERRORS, TimeoutError):
-            async with asyncio.timeout(DEFAULT_TIMEOUT):
-                await redis.set(self._leader_key, "1", px=round(seconds * 1000))
+        await link.vouch(max(HEALTHY_ROUNDS * interval, interval + HEALTH_SLACK))
 
-    async def _watch_subscription(self, channel: Channel) -> None:
-        """A subscription made again after one was lost may have missed batches."""
-        while True:
-            await channel.subscribed.wait()
-            self._subscriptions += 1
-            client = self.upstreams.sequence_client
-            if self._subscriptions > 1 and client is not None:
-                client.coherence.broken("the relay of events from the other replicas was interrupted")
-            while channel.subscribed.is_set():
-                await asyncio.sleep(0.2)
+    def _lost_batches(self) -> None:
+        client = self.upstreams.sequence_client
+        if client is not None:
+            client.coherence.broken("this replica fell behind the other replicas' batches of events")
 
     # applying events ------------------------------------------------------------------
     async def _on_events(self, events: list[SequenceEvent]) -> None:
         await self._apply(events)
-        if self._channel is not None and events:
-            await self._channel.publish(json.dumps([_encode(event) for event in events]))
+        link = self._link
+        if link is None or not events:
+            return
+        shared = await link.share(json.dumps([_encode(event) for event in events]))
+        client = self.upstreams.sequence_client
+        if not shared:
+            self._unshared = True  # Redis failed: the Redis layer was not swept either
+        elif self._unshared and client is not None:
+            # Redis answers again, but bodies stored before may have missed a sweep.
+            self._unshared = False
+            client.coherence.share_since(await link.coherent_since(resumed=False))
 
     async def _on_remote(self, message: str) -> None:
         try:

@@ -72,7 +72,7 @@ class Coherence:
         self.wall = wall
         self._health: Health = _never
         # Entries stored before these instants (on `clock`, and on the wall for
-        # bodies other processes stored) are trusted only for the short lifetime.
+        # bodies the shared layer holds: `share_since`) are trusted only for the short lifetime.
         self.trusted_since = clock()
         self.trusted_since_wall = wall()
         self.breaks = 0
@@ -109,10 +109,17 @@ class Coherence:
     def trusts(self, stored: float, since: float) -> bool:
         return stored >= since and self.in_force is Lifetimes.EVENTS
 
+    def share_since(self, wall: float) -> None:
+        """Bodies in the shared layer stored since `wall` (epoch seconds) had every event swept
+        from them (gateway.events.replicas): they are valid until an event says otherwise."""
+        self.trusted_since_wall = wall
+
     def broken(self, why: str) -> None:
-        """A gap no event will ever fill: stop trusting what was stored before now."""
+        """A gap no event will ever fill in this process: stop trusting what it stored before now.
+
+        The shared layer is swept by whichever replica polls, so its bodies keep their trust.
+        """
         self.trusted_since = self.clock()
-        self.trusted_since_wall = self.wall()
         self.breaks += 1
         logger.warning("cached Sequence reads from before now are trusted for %.0f s only: %s", self.short_ttl, why)
 
