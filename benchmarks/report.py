@@ -1,10 +1,16 @@
-"""The results of one run: a table on stdout, results.json, results.md and results.png."""
+"""The results of one run: tables on stdout, then JSON, Markdown and a PNG plot.
+
+Every scenario prints its tables and writes its files through the same
+helpers (_text, _markdown, _write_files); the default one writes
+results.{json,md,png}.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -228,48 +234,76 @@ def tables(results: dict[str, Any], targets: list[Target]) -> list[Table]:
     ]
 
 
-def render_text(results: dict[str, Any], targets: list[Target]) -> str:
+def _text(tables: list[Table], notes: list[str], targets: list[Target], wall_seconds: float) -> str:
     out = []
-    for title, headers, rows in tables(results, targets):
+    for title, headers, rows in tables:
         widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
         out.append(title)
         out.append("  ".join(header.ljust(width) for header, width in zip(headers, widths, strict=True)))
         out.append("  ".join("-" * width for width in widths))
         out += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
         out.append("")
-    out += notes_lines(results)
+    out += notes
     passed = sum(1 for target in targets if target.passed)
     failed = sum(1 for target in targets if target.passed is False)
-    out.append(f"targets: {passed} passed, {failed} failed; wall time {results['meta']['wall_seconds']:.0f} s")
+    out.append(f"targets: {passed} passed, {failed} failed; wall time {wall_seconds:.0f} s")
     return "\n".join(out)
+
+
+def _markdown(heading: str, command: str, meta: dict[str, Any], tables: list[Table], notes: list[str]) -> str:
+    out = [
+        f"# {heading}",
+        "",
+        f"`{command}` on {meta['started']} "
+        f"({meta['cpus']} cores, Python {meta['python']}), wall time {meta['wall_seconds']:.0f} s.",
+        "",
+    ]
+    for title, headers, rows in tables:
+        out += [f"## {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+        out.append("")
+    out += ["## Notes", ""] + [f"- {line}" for line in notes] + [""]
+    return "\n".join(out)
+
+
+def render_text(results: dict[str, Any], targets: list[Target]) -> str:
+    return _text(tables(results, targets), notes_lines(results), targets, results["meta"]["wall_seconds"])
 
 
 def render_markdown(results: dict[str, Any], targets: list[Target]) -> str:
     meta = results["meta"]
-    out = [
-        "# Benchmark results",
-        "",
-        f"`python -m benchmarks{' --quick' if meta['quick'] else ''}` on {meta['started']} "
-        f"({meta['cpus']} cores, Python {meta['python']}), wall time {meta['wall_seconds']:.0f} s.",
-        "",
-    ]
-    for title, headers, rows in tables(results, targets):
-        out += [f"## {title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-        out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-        out.append("")
-    out += ["## Notes", ""] + [f"- {line}" for line in notes_lines(results)] + [""]
-    return "\n".join(out)
+    command = f"python -m benchmarks{' --quick' if meta['quick'] else ''}"
+    return _markdown("Benchmark results", command, meta, tables(results, targets), notes_lines(results))
 
 
-def plot(results: dict[str, Any], path: Path) -> str | None:
-    """p50 latency per query, ours vs naive, cold and warm, log scale; the reason when not drawn."""
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend; None when matplotlib is not installed."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return "matplotlib is not installed (pip install -e '.[bench]')"
+        return None
+    return plt
+
+
+NO_MATPLOTLIB = "matplotlib is not installed (pip install -e '.[bench]')"
+
+
+def _save(figure: Any, plt: Any, path: Path) -> None:
+    figure.tight_layout()
+    temporary = path.with_suffix(".png.tmp")
+    figure.savefig(temporary, format="png", dpi=100)
+    plt.close(figure)
+    os.replace(temporary, path)
+
+
+def plot(results: dict[str, Any], path: Path) -> str | None:
+    """p50 latency per query, ours vs naive, cold and warm, log scale; the reason when not drawn."""
+    plt = _pyplot()
+    if plt is None:
+        return NO_MATPLOTLIB
     names = [name for name in QUERIES if name == "Q5" or name in results["queries"]]
     series = [("ours", "cold"), ("naive", "cold"), ("ours", "warm"), ("naive", "warm")]
     colours = {"ours cold": "#1f77b4", "naive cold": "#ff7f0e", "ours warm": "#aec7e8", "naive warm": "#ffbb78"}
@@ -294,11 +328,7 @@ def plot(results: dict[str, Any], path: Path) -> str | None:
     axes.set_title(f"p50 latency per query, gateway vs naive (upstream latency {meta['latency_ms']:g} ms)")
     axes.grid(axis="y", which="both", alpha=0.3)
     axes.legend()
-    figure.tight_layout()
-    temporary = path.with_suffix(".png.tmp")
-    figure.savefig(temporary, format="png", dpi=100)
-    plt.close(figure)
-    os.replace(temporary, path)
+    _save(figure, plt, path)
     return None
 
 
@@ -318,13 +348,24 @@ def _write(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def write(results: dict[str, Any], targets: list[Target], out: Path) -> dict[str, Path]:
+def _write_files(
+    results: dict[str, Any],
+    targets: list[Target],
+    out: Path,
+    stem: str,
+    draw: Callable[[dict[str, Any], Path], str | None],
+    markdown: Callable[[dict[str, Any], list[Target]], str],
+) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "results.json", "markdown": out / "results.md", "png": out / "results.png"}
+    paths = {"json": out / f"{stem}.json", "markdown": out / f"{stem}.md", "png": out / f"{stem}.png"}
     data = dict(results) | {"targets": [target.as_dict() for target in targets]}
-    if problem := plot(results, paths["png"]):
+    if problem := draw(results, paths["png"]):
         data.setdefault("notes", []).append(f"no plot: {problem}")
         del paths["png"]
     _write(paths["json"], json.dumps(_json_safe(data), indent=2, sort_keys=False) + "\n")
-    _write(paths["markdown"], render_markdown(results, targets))
+    _write(paths["markdown"], markdown(results, targets))
     return paths
+
+
+def write(results: dict[str, Any], targets: list[Target], out: Path) -> dict[str, Path]:
+    return _write_files(results, targets, out, "results", plot, render_markdown)
