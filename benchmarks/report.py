@@ -1,12 +1,12 @@
 """The results of one run: tables on stdout, then JSON, Markdown and a PNG plot.
 
-Every scenario prints its tables and writes its files through the same
-helpers (_text, _markdown, _write_files); the default one writes
-results.{json,md,png}.
+The default scenario writes results.{json,md,png}; the workday scenario
+(benchmarks.workday) writes workday.{json,md,png} with the same table layout.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.targets import QUERIES, Target
+from gateway.config import SEQUENCE_BUDGET
 
 Table = tuple[str, list[str], list[list[str]]]
 
@@ -369,3 +370,220 @@ def _write_files(
 
 def write(results: dict[str, Any], targets: list[Target], out: Path) -> dict[str, Path]:
     return _write_files(results, targets, out, "results", plot, render_markdown)
+
+
+# The workday scenario (benchmarks.workday) ---------------------------------------------
+
+
+def _seconds(value: Any) -> str:
+    return _ms(value, 1)
+
+
+def _share(value: Any) -> str:
+    return f"{value:.1%}" if isinstance(value, int | float) and math.isfinite(value) else "-"
+
+
+def _counts(counts: Any, limit: int = 4) -> str:
+    if not isinstance(counts, dict):
+        return "n/a"
+    shown = [f"{name} {count}" for name, count in list(counts.items())[:limit]]
+    more = len(counts) - limit
+    return ", ".join(shown) + (f" (+{more} more)" if more > 0 else "") if shown else "none"
+
+
+def _lifetimes(run: dict[str, Any]) -> str:
+    seen = [value for value in run["cache_lifetimes"].values() if value is not None]
+    if not seen:
+        return "n/a"
+    return " -> ".join(dict.fromkeys(str(value) for value in seen))
+
+
+def _warm_point(run: dict[str, Any]) -> str:
+    warm = run["warm"]
+    if warm["every_page_complete_s"] is not None:
+        return f"{warm['every_page_complete_s'] / 60:.1f} min"
+    return f"not in the run ({warm['complete_once']} of {warm['pages']} pages)"
+
+
+def workday_table(results: dict[str, Any]) -> Table:
+    runs = list(results["modes"].values())
+    headers = ["after warm-up", *(run["label"] for run in runs)]
+    rows_of: list[tuple[str, Any]] = [
+        ("cache lifetimes (/readyz)", _lifetimes),
+        (
+            "answers (pages + details)",
+            lambda run: f"{run['answers']['after_warm_up']} ({run['answers']['pages']} + {run['answers']['details']})",
+        ),
+        ("p50 / p95 ms", lambda run: f"{_ms(run['latency']['p50_ms'], 0)} / {_ms(run['latency']['p95_ms'], 0)}"),
+        (
+            "p95 ms pages / details",
+            lambda run: f"{_ms(run['latency']['page_p95_ms'], 0)} / {_ms(run['latency']['detail_p95_ms'], 0)}",
+        ),
+        ("complete answers (no errors)", lambda run: _share(run["complete_share"])),
+        ("errors by code", lambda run: _counts(run["errors_by_code"], 3)),
+        ("stale answers", lambda run: f"{run['stale']['answers']} ({_share(run['stale']['share'])})"),
+        (
+            "stale age p50 / p95 / max s",
+            lambda run: " / ".join(_seconds(run["stale"][key]) for key in ("age_p50_s", "age_p95_s", "age_max_s")),
+        ),
+        (
+            "changes (timed + jobs created/deleted)",
+            lambda run: f"{run['upstream']['changes']} ({run['staleness']['changes']} + {run['staleness']['untimed']})",
+        ),
+        (
+            "observed / never observed / never shown",
+            lambda run: (
+                f"{run['staleness']['observed']} / {run['staleness']['never_observed']}"
+                f" / {run['staleness']['never_shown']}"
+            ),
+        ),
+        (
+            "staleness p50 / p95 s: last reader given the old value",
+            lambda run: f"{_seconds(run['staleness']['missed_p50_s'])} / {_seconds(run['staleness']['missed_p95_s'])}",
+        ),
+        (
+            "staleness p50 / p95 s: first answer showing it",
+            lambda run: (
+                f"{_seconds(run['staleness']['visible_p50_s'])} / {_seconds(run['staleness']['visible_p95_s'])}"
+            ),
+        ),
+        ("events poll interval s (/readyz)", lambda run: _ms(run["interval_seconds"], 2)),
+        (
+            "Sequence requests (reads + polls + 401s)",
+            lambda run: (
+                f"{run['upstream']['sequence_requests']} ({run['upstream']['reads']} + "
+                f"{run['upstream']['events_polls']} + {run['upstream']['challenges']})"
+            ),
+        ),
+        ("Sequence requests per change", lambda run: _ms(run["upstream"]["reads_per_change"], 2)),
+        (
+            "429s: whole run / after warm-up",
+            lambda run: f"{run['upstream']['limited_all']} / {run['upstream']['limited_after_warm_up']}",
+        ),
+        ("budget spent by class (whole run)", lambda run: _counts(run["budget_spent_by_class"]["end"])),
+        ("budget spent by class (after warm-up)", lambda run: _counts(run["budget_spent_by_class"]["after_warm_up"])),
+        ("every page answered complete once by", _warm_point),
+    ]
+    rows = [[name, *(show(run) for run in runs)] for name, show in rows_of]
+    meta = results["meta"]
+    title = (
+        f"Workday: {meta['users']} readers, {meta['minutes']:g} min a run, figures after the first "
+        f"{meta['warm_up_minutes']:g} min"
+    )
+    return title, headers, rows
+
+
+def workday_notes(results: dict[str, Any]) -> list[str]:
+    meta = results["meta"]
+    lines = [
+        f"simulators: Sequence's limit on (150 per 30 s), {meta['latency_ms']:g} +- {meta['jitter_ms']:g} ms a request,"
+        f" {meta['activity_per_minute']:g} changes a minute; seed {meta['seed']}, clock {meta['now']}",
+        f"readers: every {meta['think_seconds'][0]:g}-{meta['think_seconds'][1]:g} s a page of 50 jobs with tasks,"
+        f" assets, notes and problems ({meta['page_share']:.0%}: pages 1-{meta['pages']} and filters"
+        f" {', '.join(meta['filters'])}, Zipf s = {meta['zipf_exponent']:g}) or one job seen on a page",
+    ]
+    if meta.get("gateway_env"):
+        settings = ", ".join(f"{key}={value}" for key, value in meta["gateway_env"].items())
+        lines.append(f"gateway settings on top of its defaults, in every run: {settings}")
+    cold = results.get("cold_cost")
+    if cold:
+        lines.append(
+            f"cold cost: the plan's {cold['pages']} pages hold {cold['distinct_jobs']} distinct jobs, {cold['reads']}"
+            f" Sequence requests to read once = {cold['minutes_at_budget']:.1f} min of the budget"
+            f" ({cold['budget']}); the first page alone needs {cold['first_page_reads']}"
+        )
+    lines += [
+        "staleness, last reader given the old value: from a change at the simulator to the start of the last"
+        " request whose answer still did not show it (0 when none), over changes that some answer requested"
+        " after them held; the target is held to it",
+        "staleness, first answer showing it: from the change to the end of the first answer that did; it includes"
+        " the wait for any reader to open that job",
+        "Sequence requests: every request the Sequence simulator counted after warm-up (/_sim/stats), the events"
+        " poller's and digest challenges included; per change: that over the changes logged after warm-up",
+        "budget spent by class: /readyz protection.sequence.budget.spentByClass (n/a: the gateway has none)",
+    ]
+    return lines + results.get("notes", [])
+
+
+def workday_tables(results: dict[str, Any], targets: list[Target]) -> list[Table]:
+    return [workday_table(results), target_table(targets)]
+
+
+def render_workday_text(results: dict[str, Any], targets: list[Target]) -> str:
+    return _text(workday_tables(results, targets), workday_notes(results), targets, results["meta"]["wall_seconds"])
+
+
+def render_workday_markdown(results: dict[str, Any], targets: list[Target]) -> str:
+    meta = results["meta"]
+    command = f"python -m benchmarks workday{' --quick' if meta['quick'] else ''}"
+    return _markdown("Workday benchmark", command, meta, workday_tables(results, targets), workday_notes(results))
+
+
+def plot_workday(results: dict[str, Any], path: Path) -> str | None:
+    """Latency over time, Sequence requests a minute and the staleness CDF, per run; the reason when not drawn."""
+    plt = _pyplot()
+    if plt is None:
+        return NO_MATPLOTLIB
+    runs = list(results["modes"].values())
+    if not runs:
+        return "no run"
+    warm_up = results["meta"]["warm_up_minutes"]
+    colours = ["#1f77b4", "#ff7f0e", "#2ca02c"]
+    figure, (latency, upstream, staleness) = plt.subplots(1, 3, figsize=(16, 5))
+    for colour, run in zip(colours, runs, strict=False):
+        timeline = run["timeline"]
+        minutes = [t / 60 for t in timeline["t"]]
+        ok = [
+            (m, ms) for m, ms, complete in zip(minutes, timeline["ms"], timeline["complete"], strict=True) if complete
+        ]
+        failed = [
+            (m, ms)
+            for m, ms, complete in zip(minutes, timeline["ms"], timeline["complete"], strict=True)
+            if not complete
+        ]
+        if ok:
+            latency.scatter(*zip(*ok, strict=True), s=4, color=colour, alpha=0.5, label=f"{run['label']}")
+        if failed:
+            latency.scatter(*zip(*failed, strict=True), s=10, color=colour, marker="x", label=f"{run['label']}: errors")
+        samples = run["upstream_samples"]
+        rates = [
+            ((t1 / 60), (n1 - n0) / (t1 - t0) * 60)
+            for (t0, n0, _), (t1, n1, _) in itertools.pairwise(samples)
+            if t1 > t0
+        ]
+        if rates:
+            upstream.plot(*zip(*rates, strict=True), color=colour, label=run["label"])
+        for key, style in (("missed_s", "-"), ("visible_s", ":")):
+            values = run["staleness"][key]
+            if values:
+                shares = [(index + 1) / len(values) for index in range(len(values))]
+                what = "last old answer" if key == "missed_s" else "first showing answer"
+                staleness.step(values, shares, style, where="post", color=colour, label=f"{run['label']}: {what}")
+    for axes in (latency, upstream):
+        axes.axvline(warm_up, color="grey", linestyle="--", linewidth=1)
+        axes.set_xlabel("minutes into the run (dashed: end of warm-up)")
+    latency.set_yscale("log")
+    latency.set_ylabel("latency (ms, log scale)")
+    latency.set_title("Answers over time (x: with errors)")
+    upstream.set_ylabel("Sequence requests a minute")
+    upstream.axhline(
+        SEQUENCE_BUDGET.effective_limit / SEQUENCE_BUDGET.span * 60,
+        color="red",
+        linestyle=":",
+        linewidth=1,
+        label="the gateway's budget",
+    )
+    upstream.set_title("Sequence requests a minute")
+    staleness.set_xlabel("seconds after the change")
+    staleness.set_ylabel("share of observed changes")
+    staleness.set_title("Staleness after warm-up (CDF)")
+    for axes in (latency, upstream, staleness):
+        axes.grid(alpha=0.3)
+        if axes.get_legend_handles_labels()[0]:
+            axes.legend(fontsize=7)
+    _save(figure, plt, path)
+    return None
+
+
+def write_workday(results: dict[str, Any], targets: list[Target], out: Path) -> dict[str, Path]:
+    return _write_files(results, targets, out, "workday", plot_workday, render_workday_markdown)
