@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from gateway.simulators.faults import FaultSettings
 from gateway.simulators.ratelimit import RateLimitSettings
 from gateway.simulators.server import Served, base_url, bind, serve_all
-from gateway.simulators.settings import SimulatorSettings
+from gateway.simulators.settings import DEMO_ACTIVITY, SimulatorSettings
 
 S = TypeVar("S", RateLimitSettings, FaultSettings)
 
@@ -47,6 +47,12 @@ def _simulator_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--drop-rate", type=float, help="share of connections dropped (SIM_DROP_RATE)")
     group.add_argument("--hang-seconds", type=float, help="how long a hanging request waits (SIM_HANG_SECONDS)")
     group.add_argument(
+        "--activity",
+        type=float,
+        metavar="N",
+        help=f"changes a minute Sequence makes by itself (SIM_ACTIVITY; 0 none; simulate: 0, demo: {DEMO_ACTIVITY:g})",
+    )
+    group.add_argument(
         "--stray-closing-tag",
         action="store_true",
         default=None,
@@ -54,8 +60,17 @@ def _simulator_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def simulator_settings(args: argparse.Namespace, environ: dict[str, str]) -> SimulatorSettings:
+def simulator_settings(
+    args: argparse.Namespace, environ: dict[str, str], *, activity: float = 0.0
+) -> SimulatorSettings:
+    """The simulators' settings: options over `SIM_*` variables over defaults.
+
+    `activity` is the rate of Sequence's own changes when neither
+    `--activity` nor SIM_ACTIVITY gives one.
+    """
     settings = SimulatorSettings.from_env(environ)
+    if not environ.get("SIM_ACTIVITY"):
+        settings = dataclasses.replace(settings, activity=activity)
     plain = {
         "host": args.host,
         "sequence_port": args.sequence_port,
@@ -68,6 +83,7 @@ def simulator_settings(args: argparse.Namespace, environ: dict[str, str]) -> Sim
         "sequence_password": args.sequence_password,
         "gofilex_token": args.gofilex_token,
         "stray_closing_tag": args.stray_closing_tag,
+        "activity": args.activity,
     }
     limit = {"limit": args.rate_limit, "window": args.rate_window, "ban": args.ban}
     if args.no_rate_limit:
@@ -102,6 +118,8 @@ async def _run_simulators(settings: SimulatorSettings) -> None:
     print("generating simulator data ...", file=sys.stderr, flush=True)
     simulators = build_simulators(settings)
     freeze_heap()
+    if settings.activity:
+        print(f"Sequence changes by itself, {settings.activity:g} times a minute.", file=sys.stderr, flush=True)
     for key, value in environment(settings, base_url(sequence_sock), base_url(gofilex_sock)).items():
         print(f"{key}={value}")
     sys.stdout.flush()
@@ -146,6 +164,8 @@ async def _run_demo(simulator: SimulatorSettings, environ: dict[str, str]) -> No
     url = base_url(gateway_sock)
     print(f"GraphQL explorer (GraphiQL): {url}/graphql")
     print(f"Sequence simulator: {upstream_env['SEQUENCE_URL']}  Gofilex simulator: {base_url(gofilex_sock)}")
+    if simulator.activity:
+        print(f"Sequence changes by itself, {simulator.activity:g} times a minute (--activity 0 turns it off).")
     print("Ctrl-C stops.")
     sys.stdout.flush()
     await serve_all(
@@ -161,7 +181,8 @@ def _demo(args: argparse.Namespace) -> int:
     environ = dict(os.environ)
     if args.port is not None:
         environ["GATEWAY_PORT"] = str(args.port)
-    simulator = simulator_settings(args, environ)
+    # The demo lives: a subscription in the explorer shows Sequence's events within a minute.
+    simulator = simulator_settings(args, environ, activity=DEMO_ACTIVITY)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run_demo(simulator, environ))
     return 0

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from gateway.cli import main
+from gateway.cli import build_parser, main, simulator_settings
+from gateway.simulators.settings import DEMO_ACTIVITY
 
 KEYS = [
     "SEQUENCE_URL",
@@ -89,7 +90,8 @@ def test_printed_settings_reach_both_simulators(simulated: dict[str, str]) -> No
 
 
 def test_demo_serves_the_graph_over_both_simulators_and_prints_the_explorer_url() -> None:
-    process = launch("demo", "--port", "0")
+    # A Sequence that keeps still, so the count below is exact.
+    process = launch("demo", "--port", "0", "--activity", "0")
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -103,6 +105,49 @@ def test_demo_serves_the_graph_over_both_simulators_and_prints_the_explorer_url(
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def test_simulate_makes_no_changes_of_its_own_unless_asked(simulated: dict[str, str]) -> None:
+    control = simulated["SEQUENCE_URL"].removesuffix("/api") + "/_sim/activity"
+    assert httpx.get(control).json() == {"perMinute": 0.0, "changes": 0}
+
+
+def test_demo_lives_by_default_and_says_so() -> None:
+    process = launch("demo", "--port", "0")
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+        assert lines[2].startswith(f"Sequence changes by itself, {DEMO_ACTIVITY:g} times a minute")
+        sequence_url = lines[1].split()[2]
+        activity = httpx.get(sequence_url.removesuffix("/api") + "/_sim/activity").json()
+        assert activity["perMinute"] == DEMO_ACTIVITY
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "default", "expected"),
+    [
+        (["simulate"], {}, 0.0, 0.0),  # simulate keeps still
+        (["demo"], {}, DEMO_ACTIVITY, DEMO_ACTIVITY),  # demo lives unless told otherwise
+        (["demo"], {"SIM_ACTIVITY": "0"}, DEMO_ACTIVITY, 0.0),  # the variable turns it off
+        (["demo", "--activity", "0"], {}, DEMO_ACTIVITY, 0.0),  # and so does the option
+        (["simulate"], {"SIM_ACTIVITY": "20"}, 0.0, 20.0),  # the variable alone
+        (["simulate", "--activity", "3.5"], {"SIM_ACTIVITY": "20"}, 0.0, 3.5),  # the option wins
+    ],
+)
+def test_activity_comes_from_the_option_then_sim_activity_then_the_commands_default(
+    argv: list[str], environ: dict[str, str], default: float, expected: float
+) -> None:
+    assert simulator_settings(build_parser().parse_args(argv), environ, activity=default).activity == expected
+
+
+def test_a_negative_activity_exits_2_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["simulate", "--activity", "-1"])
+    assert exit_info.value.code == 2
+    assert "activity" in capsys.readouterr().err
 
 
 def test_serve_fails_fast_naming_the_missing_variable() -> None:

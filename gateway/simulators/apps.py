@@ -1,6 +1,7 @@
-"""Both simulators assembled: data, middlewares and control API.
+"""Both simulators assembled: data, middlewares, control API and activity.
 
-The Sequence simulator is, from the outside in: control API dispatch,
+The Sequence simulator is, from the outside in: its activity (changes it
+makes by itself while it is served, sequence/activity.py), control API dispatch,
 request statistics, latency and faults, digest authentication, the rate
 limit, then the resources. Statistics see every answer (401s, 429s and
 injected faults included); latency applies to challenges as it would on the
@@ -22,6 +23,7 @@ from gateway.simulators.faults import FaultInjectionMiddleware
 from gateway.simulators.gofilex.app import create_gofilex_app, portal_prefix
 from gateway.simulators.gofilex.data import GofilexData, Portal, generate_gofilex
 from gateway.simulators.ratelimit import RateLimitMiddleware
+from gateway.simulators.sequence.activity import Activity, ActivityLifespanMiddleware, ActivityLoop
 from gateway.simulators.sequence.app import create_sequence_app
 from gateway.simulators.sequence.generate import default_work_areas, populate
 from gateway.simulators.sequence.store import SequenceStore
@@ -42,6 +44,7 @@ class Simulators:
     gofilex_app: ASGIApp
     sequence_controls: Controls
     gofilex_controls: Controls
+    sequence_activity: ActivityLoop
 
 
 def build_simulators(settings: SimulatorSettings) -> Simulators:
@@ -66,7 +69,9 @@ def build_simulators(settings: SimulatorSettings) -> Simulators:
         secret=hashlib.sha256(f"sequence-nonce:{settings.seed}".encode()).digest(),
     )
     sequence_faults = FaultInjectionMiddleware(digest, settings=settings.faults)
-    sequence_controls = Controls(clock, sequence_stats, sequence_faults, rate_limit)
+    # Always built, so the rate can change at run time; at 0 it only waits for one.
+    activity = ActivityLoop(Activity(store, seed=settings.seed), settings.activity, seed=settings.seed)
+    sequence_controls = Controls(clock, sequence_stats, sequence_faults, rate_limit, activity)
 
     gofilex_stats = RequestStats()
     gofilex_faults = FaultInjectionMiddleware(
@@ -79,10 +84,13 @@ def build_simulators(settings: SimulatorSettings) -> Simulators:
         clock=clock,
         sequence_store=store,
         gofilex_data=gofilex_data,
-        sequence_app=_with_controls(StatsMiddleware(sequence_faults, stats=sequence_stats), sequence_controls),
+        sequence_app=ActivityLifespanMiddleware(
+            _with_controls(StatsMiddleware(sequence_faults, stats=sequence_stats), sequence_controls), loop=activity
+        ),
         gofilex_app=_with_controls(StatsMiddleware(gofilex_faults, stats=gofilex_stats), gofilex_controls),
         sequence_controls=sequence_controls,
         gofilex_controls=gofilex_controls,
+        sequence_activity=activity,
     )
 
 

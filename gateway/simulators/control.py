@@ -2,8 +2,10 @@
 
 Never part of the upstream contracts: it counts the requests a simulator saw
 (how many 401s, 429s, calls per resource), changes latency, faults and the
-rate limit at run time, and pins the clock. It sits outside authentication,
-the rate limit and fault injection.
+rate limit at run time, and pins the clock. On Sequence it also sets the rate
+of the changes the simulator makes by itself and lists them, so a benchmark
+can time how long each takes to reach a reader. It sits outside
+authentication, the rate limit and fault injection.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.simulators.clock import Clock
 from gateway.simulators.faults import FaultInjectionMiddleware, FaultSettings
 from gateway.simulators.ratelimit import RateLimitMiddleware, RateLimitSettings
+from gateway.simulators.sequence.activity import ActivityLoop
 from gateway.simulators.stats import RequestStats
 
 PREFIX = "/_sim"
@@ -37,6 +40,7 @@ class Controls:
     stats: RequestStats
     faults: FaultInjectionMiddleware
     rate_limit: RateLimitMiddleware | None = None
+    activity: ActivityLoop | None = None
 
 
 class ControlDispatchMiddleware:
@@ -101,12 +105,39 @@ def create_control_app(controls: Controls) -> Starlette:
                 return JSONResponse({"error": f"expected {{'now': ISO-8601 or null}}: {exc}"}, 400)
         return JSONResponse({"now": controls.clock.now().isoformat()})
 
+    async def activity(request: Request) -> Response:
+        loop = controls.activity
+        if loop is None:
+            return JSONResponse({"error": "this simulator has no activity"}, 404)
+        if request.method == "PUT":
+            body = await _json_object(request)
+            if isinstance(body, Response):
+                return body
+            if set(body) != {"perMinute"}:
+                return JSONResponse({"error": "expected {'perMinute': changes per minute >= 0}"}, 400)
+            try:
+                loop.per_minute = body["perMinute"]
+            except ValueError as exc:
+                return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse({"perMinute": loop.per_minute, "changes": loop.activity.made})
+
+    async def changes(request: Request) -> Response:
+        if controls.activity is None:
+            return JSONResponse({"error": "this simulator has no activity"}, 404)
+        after = request.query_params.get("after", "0")
+        if not after.isdigit():
+            return JSONResponse({"error": "after must be a change's seq (a whole number >= 0)"}, 400)
+        found = controls.activity.activity.changes_after(int(after))
+        return JSONResponse({"changes": [change.as_json() for change in found]})
+
     return Starlette(
         routes=[
             Route(f"{PREFIX}/stats", stats, methods=["GET", "DELETE"]),
             Route(f"{PREFIX}/faults", faults, methods=["GET", "PUT"]),
             Route(f"{PREFIX}/rate-limit", rate_limit, methods=["GET", "PUT", "DELETE"]),
             Route(f"{PREFIX}/clock", clock, methods=["GET", "PUT"]),
+            Route(f"{PREFIX}/activity", activity, methods=["GET", "PUT"]),
+            Route(f"{PREFIX}/changes", changes, methods=["GET"]),
         ]
     )
 

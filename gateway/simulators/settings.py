@@ -9,9 +9,15 @@ from dataclasses import dataclass, field
 
 from gateway.simulators.faults import FaultSettings
 from gateway.simulators.ratelimit import RateLimitSettings
+from gateway.simulators.sequence.activity import checked_rate
 
 DEFAULT_SEQUENCE_PORT = 8101
 DEFAULT_GOFILEX_PORT = 8102
+# Changes a minute the Sequence simulator makes by itself in `gateway demo`:
+# each of its two work areas changes every 12 s on average, so a subscription
+# to one shows events within a minute (99 % of the time). `gateway simulate`
+# makes none unless asked, so tools pointed at it see only their own changes.
+DEMO_ACTIVITY = 10.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,11 @@ class SimulatorSettings:
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     faults: FaultSettings = field(default_factory=FaultSettings)
     stray_closing_tag: bool = False
+    # Changes a minute the Sequence simulator makes by itself (sequence/activity.py); 0 makes none.
+    activity: float = 0.0
+
+    def __post_init__(self) -> None:
+        checked_rate(self.activity)
 
     @property
     def token(self) -> str:
@@ -53,6 +64,7 @@ class SimulatorSettings:
             ("jobs", "SIM_JOBS", int),
             ("large", "SIM_LARGE", _flag),
             ("orders_per_portal", "SIM_ORDERS_PER_PORTAL", int),
+            ("activity", "SIM_ACTIVITY", lambda raw: checked_rate(float(raw))),
         ):
             if environ.get(key):
                 try:

@@ -3,6 +3,7 @@ running simulators: the rate limit and faults reach the real resources."""
 
 from __future__ import annotations
 
+import time
 from http import HTTPStatus
 
 import httpx
@@ -18,6 +19,7 @@ def control(running: RunningSimulators):
         client.put("/_sim/faults", json={"error_rate": 0, "latency_ms": 0})
         client.put("/_sim/rate-limit", json={"enabled": False, "limit": 150})
         client.delete("/_sim/rate-limit")
+        client.put("/_sim/activity", json={"perMinute": 0})
 
 
 def test_sequence_rate_limit_answers_429_with_ratelimit_reset_and_bans_the_user(
@@ -86,3 +88,68 @@ def test_gofilex_simulator_has_its_own_stats_and_no_rate_limit(running: RunningS
         httpx.post(running.gofilex_url + "/emea/api/publication/v1/orders/status", json={"orderIds": []})
         assert control.get("/_sim/stats").json()["by_status"] == {"401": 1}
         assert control.get("/_sim/rate-limit").status_code == HTTPStatus.NOT_FOUND
+
+
+CHANGE_KEYS = {"seq", "at", "eventId", "kind", "workAreaId", "jobId", "childKind", "childId", "field", "value"}
+
+
+def test_activity_rate_is_read_and_changed_at_run_time(running: RunningSimulators, control: httpx.Client) -> None:
+    made = running.simulators.sequence_activity.activity.made
+    assert control.get("/_sim/activity").json() == {"perMinute": 0.0, "changes": made}
+    # Fast enough that the served loop makes a change within milliseconds.
+    assert control.put("/_sim/activity", json={"perMinute": 60_000}).json()["perMinute"] == 60_000
+    deadline = time.monotonic() + 10
+    while control.get("/_sim/activity").json()["changes"] == made and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert control.put("/_sim/activity", json={"perMinute": 0}).json()["changes"] > made
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"perMinute": -1},  # a negative rate
+        {"perMinute": "fast"},  # not a number
+        {"perMinute": True},  # a boolean is not a rate
+        {"rate": 3},  # the wrong name
+        {"perMinute": 3, "seed": 1},  # an unknown setting besides
+        [20],  # not an object
+    ],
+)
+def test_bad_activity_rates_answer_400(control: httpx.Client, body: object) -> None:
+    assert control.put("/_sim/activity", json=body).status_code == HTTPStatus.BAD_REQUEST
+    assert control.get("/_sim/activity").json()["perMinute"] == 0
+
+
+def test_changes_lists_the_activitys_changes_after_a_seq_with_their_events(
+    running: RunningSimulators, control: httpx.Client, sequence_json: httpx.Client
+) -> None:
+    activity = running.simulators.sequence_activity.activity
+    start = activity.made
+    before = time.time()
+    made = [activity.step() for _ in range(3)]
+    changes = control.get(f"/_sim/changes?after={start}").json()["changes"]
+    assert [change["seq"] for change in changes] == [start + 1, start + 2, start + 3]
+    assert all(set(change) == CHANGE_KEYS for change in changes)
+    assert changes == [change.as_json() for change in made]
+    assert before <= changes[0]["at"] <= time.time()
+    event = sequence_json.get(f"/api/events/{changes[0]['eventId']}").json()
+    assert f"/work_areas/{changes[0]['workAreaId']}/jobs/{changes[0]['jobId']}" in event["subject_link"]
+    assert control.get(f"/_sim/changes?after={start + 3}").json() == {"changes": []}
+    assert control.get("/_sim/changes?after=soon").status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_changes_answers_at_most_1000_oldest_first(running: RunningSimulators, control: httpx.Client) -> None:
+    activity = running.simulators.sequence_activity.activity
+    start = activity.made
+    for _ in range(1005):
+        activity.step()
+    first = control.get(f"/_sim/changes?after={start}").json()["changes"]
+    assert len(first) == 1000 and first[0]["seq"] == start + 1
+    rest = control.get(f"/_sim/changes?after={first[-1]['seq']}").json()["changes"]
+    assert [change["seq"] for change in rest] == list(range(start + 1001, start + 1006))
+
+
+def test_gofilex_simulator_has_no_activity(running: RunningSimulators) -> None:
+    with running.control(running.gofilex_url) as control:
+        assert control.get("/_sim/activity").status_code == HTTPStatus.NOT_FOUND
+        assert control.get("/_sim/changes").status_code == HTTPStatus.NOT_FOUND
