@@ -227,6 +227,19 @@ def summary(observations: Sequence[Observation], untimed: int) -> dict[str, Any]
         "missed_s": sorted(round(value, 3) for value in missed),
         "visible_s": sorted(round(value, 3) for value in visible),
         "by_kind": _by_kind(observations),
+        # One row per change, for looking into a figure: seq, kind, job, then the observation.
+        "per_change": [
+            [
+                item.change.seq,
+                item.change.kind,
+                item.change.job_id,
+                item.observed,
+                None if item.visible_after is None else round(item.visible_after, 3),
+                None if item.missed_for is None else round(item.missed_for, 3),
+                item.misses,
+            ]
+            for item in observations
+        ],
     }
 
 
