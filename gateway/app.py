@@ -116,6 +116,8 @@ async def _protection(upstreams: Upstreams) -> dict[str, Any]:
                 "shared": budget.shared,
                 "pausedUntil": datetime.fromtimestamp(paused, UTC).isoformat() if paused else None,
                 "note": budget.note,
+                # This process's slots since it started, by class (gateway.upstreams.budget.priority).
+                "spentByClass": dict(guard.budget.spent()),
             },
             "breaker": _camel(guard.breaker.snapshot()),
         }

@@ -157,6 +157,7 @@ class Settings:
                     limit="SEQUENCE_RATE_LIMIT",
                     window="SEQUENCE_RATE_WINDOW",
                     margin="GATEWAY_BUDGET_MARGIN",
+                    headroom="GATEWAY_BUDGET_HEADROOM",
                     concurrency="GATEWAY_SEQUENCE_CONCURRENCY",
                 ),
                 gofilex_budget=env.build(

@@ -28,6 +28,8 @@ from gateway.events.event import SequenceEvent
 from gateway.events.hub import EventHub
 from gateway.events.poller import EventPoller
 from gateway.redis import Channel, Lease
+from gateway.upstreams.budget import priority
+from gateway.upstreams.budget.priority import Priority
 from gateway.upstreams.registry import Upstreams
 from gateway.upstreams.sequence.records import EventRecord
 
@@ -96,7 +98,9 @@ class EventRelay:
         if not await self._leading():
             return ()
         self._requests_this_round += 1
-        return await self.upstreams.sequence.events(newer_than)
+        # Before any client read: a poll queued behind them is every change seen late.
+        with priority.scope(Priority.EVENTS):
+            return await self.upstreams.sequence.events(newer_than)
 
     async def _leading(self) -> bool:
         """With Redis, whether this replica holds the poller lock (taking or renewing it);

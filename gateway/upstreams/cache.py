@@ -34,6 +34,8 @@ import cachetools
 
 from gateway import checks, notices
 from gateway.errors import UpstreamError
+from gateway.upstreams.budget import priority as priorities
+from gateway.upstreams.budget.priority import Priority
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +183,7 @@ class ResponseCache:
                 return _value(entry, fetch)
             if age < entry.ttl + self.revalidate_within:
                 self.stats.stale += 1
-                self._start_fetch(key, fetch, ttl)
+                self._start_fetch(key, fetch, ttl, priority=Priority.REFRESH)
                 notices.record(upstream, age, "REVALIDATING")
                 return _value(entry, fetch)
         try:
@@ -205,7 +207,7 @@ class ResponseCache:
         if key in self._in_flight or self.peek(key) is not None:
             return False
         self.stats.prefetched += 1
-        self._start_fetch(key, fetch, ttl, context=contextvars.Context())
+        self._start_fetch(key, fetch, ttl, context=contextvars.Context(), priority=Priority.BACKGROUND)
         return True
 
     def _start_fetch(
@@ -215,10 +217,13 @@ class ResponseCache:
         ttl: Callable[[T], float] | float,
         *,
         context: contextvars.Context | None = None,
+        priority: Priority | None = None,
     ) -> asyncio.Task[T]:
         task = self._in_flight.get(key)
         if task is None:
             self.stats.misses += 1
+            if priority is not None:
+                fetch = _in_class(priority, fetch)
             task = asyncio.create_task(self._fetch_and_store(key, fetch, ttl), context=context)
             # Waiters that were cancelled never look at the outcome; retrieving it
             # here keeps asyncio from logging "exception was never retrieved".
@@ -320,6 +325,16 @@ def _value(entry: _Entry, fetch: Callable[[], Awaitable[T]]) -> T:
     """An entry's value as what `fetch` returns: entries of one key all come
     from the same kind of fetch, so the value is a T (the cache cannot check)."""
     return cast(T, entry.value)
+
+
+def _in_class(priority: Priority, fetch: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """`fetch`, spending the budget in `priority`'s class (a refresh, a read-ahead)."""
+
+    async def run() -> T:
+        with priorities.scope(priority):
+            return await fetch()
+
+    return run
 
 
 def _retrieve_outcome(task: asyncio.Future[Any]) -> None:

@@ -24,12 +24,17 @@ from gateway.upstreams.budget.settings import BudgetSettings, BudgetStatus
 class SendLog(Protocol):
     """What a budget asks of its log."""
 
-    async def wait(self, ahead: int) -> float:
-        """Seconds until the request `ahead` places behind the next one may be sent (<= 0: now)."""
+    async def wait(self, ahead: int, *, reserve: int = 0) -> float:
+        """Seconds until the request `ahead` places behind the next one may be sent (<= 0: now).
+
+        `reserve` slots of the limit are kept for others: the caller may
+        only use the limit less them.
+        """
         ...
 
-    async def try_send(self) -> float:
-        """Record a send and answer 0 when one may go now; else the seconds to wait, recording nothing."""
+    async def try_send(self, *, reserve: int = 0) -> float:
+        """Record a send and answer 0 when one may go now (`reserve` slots kept
+        free); else the seconds to wait, recording nothing."""
         ...
 
     async def pause_until(self, resume_at: float) -> None:
@@ -70,11 +75,11 @@ class LocalLog:
         self._sends: deque[float] = deque()
         self._paused_until: float | None = None  # on `clock`
 
-    async def wait(self, ahead: int) -> float:
-        return self.wait_now(ahead)
+    async def wait(self, ahead: int, *, reserve: int = 0) -> float:
+        return self.wait_now(ahead, reserve=reserve)
 
-    async def try_send(self) -> float:
-        wait = self.wait_now(0)
+    async def try_send(self, *, reserve: int = 0) -> float:
+        wait = self.wait_now(0, reserve=reserve)
         if wait <= 0:
             self._sends.append(self.clock())
         return wait
@@ -93,18 +98,19 @@ class LocalLog:
         paused = None if self._paused_until is None else self._wall() + (self._paused_until - now)
         return BudgetStatus(len(self._sends), self._limit, self._span, paused, False, None)
 
-    def wait_now(self, ahead: int) -> float:
+    def wait_now(self, ahead: int, *, reserve: int = 0) -> float:
         """`wait` without a coroutine, for callers on the hot path."""
         now = self.clock()
         self._expire(now)
         start = now if self._paused_until is None else self._paused_until
         sends = self._sends
+        limit = max(1, self._limit - reserve)
         if ahead == 0:
-            if len(sends) < self._limit:
+            if len(sends) < limit:
                 return start - now
-            return max(start, sends[-self._limit] + self._span) - now
-        recent = list(sends)[-self._limit :]
-        return next_send_at(recent, start, ahead, self._limit, self._span) - now
+            return max(start, sends[-limit] + self._span) - now
+        recent = list(sends)[-limit:]
+        return next_send_at(recent, start, ahead, limit, self._span) - now
 
     def note_send(self) -> None:
         """Log a send decided elsewhere (by Redis), so a fallback starts from the truth."""

@@ -134,15 +134,15 @@ class RedisLog:
             "rate budget", meanwhile="it is local to this process until Redis answers", again="it is shared again"
         )
 
-    async def wait(self, ahead: int) -> float:
-        answer = await self._run(ahead=ahead, record=False)
-        return self.fallback.wait_now(ahead) if answer is None else answer.wait
+    async def wait(self, ahead: int, *, reserve: int = 0) -> float:
+        answer = await self._run(ahead=ahead, record=False, reserve=reserve)
+        return self.fallback.wait_now(ahead, reserve=reserve) if answer is None else answer.wait
 
-    async def try_send(self) -> float:
-        answer = await self._run(ahead=0, record=True)
+    async def try_send(self, *, reserve: int = 0) -> float:
+        answer = await self._run(ahead=0, record=True, reserve=reserve)
         if answer is None:
             # Redis is failing: this process's own log decides.
-            return await self.fallback.try_send()
+            return await self.fallback.try_send(reserve=reserve)
         if answer.wait <= 0:
             self.fallback.note_send()
         return answer.wait
@@ -167,7 +167,7 @@ class RedisLog:
         paused = time.time() + answer.pause if answer.pause > 0 else None
         return BudgetStatus(answer.used, self._limit, self.settings.span, paused, True, None)
 
-    async def _run(self, *, ahead: int, record: bool) -> _Answer | None:
+    async def _run(self, *, ahead: int, record: bool, reserve: int = 0) -> _Answer | None:
         """Run the script; None while Redis is failing."""
         if not self._redis_due():
             return None
@@ -177,7 +177,8 @@ class RedisLog:
             pause_ms = math.ceil(self.fallback.pause_left() * 1000)
             backfill = [round(age * 1_000_000) for age in self.fallback.sends_since(self._outage_started)]
         args: list[int | str] = [
-            self._limit,
+            # Slots kept for others are simply a smaller limit for this caller.
+            max(1, self._limit - reserve),
             self._span_us,
             ahead,
             int(record),

@@ -1,9 +1,10 @@
 """Who sends next: the bound on requests in flight, and whose turn it is to take a slot.
 
 Both are plain asyncio objects used from one event loop. The gate lets
-requests in as they come; the turns go by earliest deadline. The order of
-turns is decided here and only here, so a different order (priority
-classes, per-client shares) replaces `Turns` without touching the budgets.
+requests in as they come; the turns go by priority class
+(gateway.upstreams.budget.priority), then earliest deadline. The order of
+turns is decided here and only here, so a different order (per-client
+shares) replaces `Turns` without touching the budgets.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import itertools
 import math
 from collections.abc import AsyncIterator, Callable
 
+from gateway.upstreams.budget.priority import Priority
 from gateway.upstreams.budget.settings import BudgetExhausted
 
 Clock = Callable[[], float]
+# Turns are ordered by (class, deadline): a poll of the events feed before any
+# client read, a client read before any refresh.
+_Order = tuple[int, float]
 
 
 class Gate:
@@ -51,10 +56,11 @@ class Gate:
 
 
 class Turns:
-    """Whose turn it is to take the next slot: the waiter with the earliest deadline.
+    """Whose turn it is to take the next slot: the waiter of the first priority
+    class, and within it the one with the earliest deadline.
 
-    Callers without a deadline come last, and equal deadlines keep their
-    order of arrival. Ordering by deadline rather than arrival makes a burst
+    Within a class, callers without a deadline come last, and equal
+    deadlines keep their order of arrival. Ordering by deadline rather than arrival makes a burst
     complete whole answers: a request that started earlier finishes its
     remaining upstream calls before later requests start theirs, instead of
     every request getting part of its calls and most then running out of time.
@@ -62,24 +68,24 @@ class Turns:
 
     def __init__(self) -> None:
         self._held = False
-        self._waiting: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[_Order, int, asyncio.Future[None]]] = []
         self._arrivals = itertools.count()
 
-    def ahead_of(self, deadline: float | None) -> int:
-        """How many callers would take a turn before one with this deadline."""
-        key = math.inf if deadline is None else deadline
+    def ahead_of(self, deadline: float | None, priority: Priority = Priority.INTERACTIVE) -> int:
+        """How many callers would take a turn before one of this class with this deadline."""
+        key = _order(deadline, priority)
         return int(self._held) + sum(1 for at, _, future in self._waiting if at <= key and not future.done())
 
     @contextlib.asynccontextmanager
-    async def turn(self, deadline: float | None) -> AsyncIterator[None]:
+    async def turn(self, deadline: float | None, priority: Priority = Priority.INTERACTIVE) -> AsyncIterator[None]:
         """Hold the turn for the block; the next waiter in order gets it afterwards."""
-        await self._acquire(math.inf if deadline is None else deadline)
+        await self._acquire(_order(deadline, priority))
         try:
             yield
         finally:
             self._release()
 
-    async def _acquire(self, key: float) -> None:
+    async def _acquire(self, key: _Order) -> None:
         if not self._held and not any(not future.done() for _, _, future in self._waiting):
             self._held = True
             return
@@ -100,6 +106,10 @@ class Turns:
                 future.set_result(None)  # the turn passes on; still held
                 return
         self._held = False
+
+
+def _order(deadline: float | None, priority: Priority) -> _Order:
+    return (int(priority), math.inf if deadline is None else deadline)
 
 
 __all__ = ["Clock", "Gate", "Turns"]

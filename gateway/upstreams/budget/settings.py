@@ -15,6 +15,9 @@ DEFAULT_WINDOW = 30.0
 # to the window for the latency between our send and the upstream's arrival.
 DEFAULT_MARGIN = 0.1
 DEFAULT_SLACK = 1.0
+# The share of the effective limit that refreshes and background work leave
+# free for the events poll and client reads (gateway.upstreams.budget.priority).
+DEFAULT_HEADROOM = 0.25
 # A margin above this would leave a budget too small to be useful.
 MAX_MARGIN = 0.9
 # Shorter windows are no upstream's; they would only make the log churn.
@@ -29,7 +32,8 @@ class BudgetSettings:
 
     `margin` is the share of the limit kept in reserve; `slack` is added to the
     window for clock and latency differences; `concurrency` bounds the requests
-    in flight at once (None: unbounded).
+    in flight at once (None: unbounded); `headroom` is the share of the
+    effective limit that refreshes and background work never use.
 
     Example:
         >>> BudgetSettings(limit=150, window=30).effective_limit  # 150 less 10 %, per 31 s
@@ -41,12 +45,14 @@ class BudgetSettings:
     margin: float = DEFAULT_MARGIN
     slack: float = DEFAULT_SLACK
     concurrency: int | None = None
+    headroom: float = DEFAULT_HEADROOM
 
     def __post_init__(self) -> None:
         checks.whole(self, "limit", low=1)
         checks.number(self, "window", low=MIN_WINDOW)
         checks.share(self, "margin", high=MAX_MARGIN)
         checks.number(self, "slack", low=0)
+        checks.share(self, "headroom", high=MAX_MARGIN)
         if self.concurrency is not None:
             checks.whole(self, "concurrency", low=1, high=MAX_CONCURRENCY)
 
@@ -55,6 +61,12 @@ class BudgetSettings:
         """The requests allowed per span: the limit less the margin, at least 1."""
         # The epsilon keeps 150 * 0.9 at 135 whichever way the float rounds.
         return max(1, math.floor(self.limit * (1 - self.margin) + 1e-9))
+
+    @property
+    def reserved(self) -> int:
+        """Slots per span that refreshes and background work leave free (at most the limit less one)."""
+        limit = self.effective_limit
+        return min(limit - 1, math.ceil(limit * self.headroom - 1e-9))
 
     @property
     def span(self) -> float:
@@ -84,6 +96,7 @@ class BudgetExhausted(Exception):
 
 
 __all__ = [
+    "DEFAULT_HEADROOM",
     "DEFAULT_LIMIT",
     "DEFAULT_MARGIN",
     "DEFAULT_SLACK",

@@ -15,6 +15,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import pytest
 
 from gateway.upstreams.budget import BudgetExhausted, BudgetSettings, LocalBudget, RateBudget, RedisBudget
+from gateway.upstreams.budget import priority as priorities
+from gateway.upstreams.budget.priority import Priority
 from tests.redis_support import redis_client
 
 MakeBudget = Callable[[BudgetSettings], AbstractAsyncContextManager[RateBudget]]
@@ -127,5 +129,80 @@ def test_status_counts_the_sends_of_the_current_span(make_budget: MakeBudget) ->
             assert (status.used, status.limit, status.window, status.note) == (3, 8, 0.25, None)
             await asyncio.sleep(0.3)
             assert (await budget.status()).used == 0
+
+    asyncio.run(main())
+
+
+def test_classes_take_slots_in_order_events_first(make_budget: MakeBudget) -> None:
+    # One slot per span. The head of the queue keeps its turn while it waits for the slot;
+    # behind it, whoever is queued gets the next one in class order, whatever the arrival order.
+    settings = BudgetSettings(limit=1, margin=0, window=0.2, slack=0.02, headroom=0)
+
+    async def main() -> None:
+        async with make_budget(settings) as budget:
+            await budget.acquire(deadline=None)  # the span's one slot is gone
+            order: list[str] = []
+
+            async def one(name: str, priority: Priority) -> None:
+                with priorities.scope(priority):
+                    await budget.acquire(deadline=None)
+                order.append(name)
+
+            waiting = [asyncio.create_task(one(f"interactive {n}", Priority.INTERACTIVE)) for n in (1, 2)]
+            await asyncio.sleep(0.01)
+            waiting.append(asyncio.create_task(one("events", Priority.EVENTS)))
+            await asyncio.gather(*waiting)
+            assert order == ["interactive 1", "events", "interactive 2"]
+            assert budget.spent() == {"events": 1, "interactive": 3, "refresh": 0, "background": 0}
+
+    asyncio.run(main())
+
+
+def test_background_work_leaves_the_headroom_to_client_reads(make_budget: MakeBudget) -> None:
+    # 4 slots per span, 2 of them kept for client reads and the events poll.
+    settings = BudgetSettings(limit=4, margin=0, window=0.4, slack=0.02, headroom=0.5)
+    assert settings.reserved == 2
+
+    async def main() -> None:
+        async with make_budget(settings) as budget:
+            with priorities.scope(Priority.BACKGROUND):
+                await budget.acquire(deadline=None)
+                await budget.acquire(deadline=None)
+                # A third background read would eat into the headroom: it waits for the next span ...
+                third = asyncio.create_task(budget.acquire(deadline=None))
+                await asyncio.sleep(0.05)
+                assert not third.done()
+            # ... while client reads still find their two slots at once, and a too-close deadline
+            # on a background read fails rather than queueing into the reserve.
+            started = time.monotonic()
+            await budget.acquire(deadline=time.monotonic() + 0.05)
+            await budget.acquire(deadline=time.monotonic() + 0.05)
+            assert time.monotonic() - started < 0.05
+            with priorities.scope(Priority.REFRESH), pytest.raises(BudgetExhausted):
+                await budget.acquire(deadline=time.monotonic() + 0.05)
+            await third
+            assert time.monotonic() - started >= settings.span - 0.06 - TOLERANCE
+
+    asyncio.run(main())
+
+
+def test_a_client_read_arriving_behind_waiting_background_work_goes_first(make_budget: MakeBudget) -> None:
+    settings = BudgetSettings(limit=1, margin=0, window=0.2, slack=0.02, headroom=0)
+
+    async def main() -> None:
+        async with make_budget(settings) as budget:
+            await budget.acquire(deadline=None)
+            order: list[str] = []
+
+            async def one(name: str, priority: Priority) -> None:
+                with priorities.scope(priority):
+                    await budget.acquire(deadline=None)
+                order.append(name)
+
+            background = [asyncio.create_task(one(f"background {n}", Priority.BACKGROUND)) for n in range(2)]
+            await asyncio.sleep(0.05)
+            client = asyncio.create_task(one("client", Priority.INTERACTIVE))
+            await asyncio.gather(client, *background)
+            assert order[0] == "client"
 
     asyncio.run(main())
