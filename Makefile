@@ -6,7 +6,7 @@ BOOTSTRAP_PYTHON := $(shell command -v python3.11 || command -v python3)
 INSTALLED := $(VENV)/.installed
 INSTALLED_BENCH := $(VENV)/.installed-bench
 
-.PHONY: demo test lint typecheck format simulate bench clean
+.PHONY: demo test lint typecheck format simulate bench bench-workday clean
 
 $(INSTALLED): pyproject.toml
 	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ $(INSTALLED_BENCH): pyproject.toml
 
 bench: $(INSTALLED_BENCH)
 	$(BIN)/python -m benchmarks
+
+# The workday scenario: 20 readers under Sequence's rate limit, twice 10 minutes
+# (event and time lifetimes); benchmarks/results/workday.{json,md,png}.
+bench-workday: $(INSTALLED_BENCH)
+	$(BIN)/python -m benchmarks workday
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -5,6 +5,9 @@ Starts the simulators, the gateway and the references as real processes on
 throughput, pages through the large work area, prints the tables and writes
 results.json, results.md and results.png. Every process started is stopped
 at the end, whatever happens.
+
+`python -m benchmarks workday` runs the workday scenario instead
+(benchmarks.workday): readers under Sequence's rate limit.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import datetime as dt
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import time
@@ -392,7 +394,8 @@ def extrapolate(paging: Paging, pages: int) -> Paging:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Benchmark the gateway against a naive gateway and a hello world, all on 127.0.0.1.",
+        description="Benchmark the gateway against a naive gateway and a hello world, all on 127.0.0.1."
+        " `python -m benchmarks workday --help`: the workday scenario under Sequence's rate limit.",
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run: few samples, small data, short windows")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="upstream latency per request (default 50)")
@@ -412,15 +415,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["workday"]:
+        from benchmarks import workday
+
+        return workday.main(argv[1:])
     args = parse_args(argv)
     plan = plan_for(args)
-    # A SIGTERM unwinds like Ctrl-C, so every server started gets stopped.
-    signal.signal(signal.SIGTERM, _terminate)
+    processes.unwind_on_sigterm()
     run = Run(args, plan)
     try:
         asyncio.run(run.main())

@@ -38,7 +38,21 @@ class Calls:
     calls: int = 0  # upstream requests, less the events feed and digest challenges
     challenges: int = 0  # 401 digest challenges
     events: int = 0  # the events poller's reads
+    limited: int = 0  # 429 answers (Sequence's rate limit)
+    total: int = 0  # every request the simulators answered, whatever it was
     by_route: dict[str, int] = field(default_factory=dict)
+
+    def since(self, earlier: Calls) -> Calls:
+        """The requests counted after `earlier`, a reading of the same counters."""
+        routes = {route: count - earlier.by_route.get(route, 0) for route, count in self.by_route.items()}
+        return Calls(
+            calls=self.calls - earlier.calls,
+            challenges=self.challenges - earlier.challenges,
+            events=self.events - earlier.events,
+            limited=self.limited - earlier.limited,
+            total=self.total - earlier.total,
+            by_route={route: count for route, count in routes.items() if count},
+        )
 
 
 class UpstreamStats:
@@ -53,9 +67,9 @@ class UpstreamStats:
         for base in self.bases:
             (await self.client.delete(f"{base}/_sim/stats")).raise_for_status()
 
-    async def read(self) -> Calls:
+    async def read(self, *, sequence_only: bool = False) -> Calls:
         result = Calls()
-        for base in self.bases:
+        for base in self.bases[:1] if sequence_only else self.bases:
             response = await self.client.get(f"{base}/_sim/stats")
             response.raise_for_status()
             stats = response.json()
@@ -66,6 +80,8 @@ class UpstreamStats:
                 else:
                     result.calls += count
             result.challenges += int(stats["by_status"].get("401", 0))
+            result.limited += int(stats["by_status"].get("429", 0))
+            result.total += int(stats["total"])
         # A challenge is the first half of a request that is then sent again.
         # Out of the measured windows the only one is the events poller's very
         # first read, so a challenge inside one belongs to a counted call.
@@ -85,12 +101,12 @@ class GraphQLError(RuntimeError):
 
 
 class GraphQL:
-    """Sequential GraphQL requests to one server, timed."""
+    """GraphQL requests to one server, timed; `connections` of them at once at most."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, connections: int = 8) -> None:
         self.url = processes.require_loopback(url)
         self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(120.0), trust_env=False, limits=httpx.Limits(max_connections=8)
+            timeout=httpx.Timeout(120.0), trust_env=False, limits=httpx.Limits(max_connections=connections)
         )
 
     async def run(self, text: str, variables: dict[str, Any] | None = None) -> tuple[float, dict[str, Any]]:

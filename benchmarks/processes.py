@@ -13,6 +13,7 @@ import collections
 import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -45,6 +46,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class ProcessError(RuntimeError):
     """A server did not start, or died; the message carries its last output."""
+
+
+def unwind_on_sigterm() -> None:
+    """Make a SIGTERM unwind like Ctrl-C, so the `finally` that stops every server started runs."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
 
 
 def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -205,8 +215,16 @@ def start_simulators(
     jitter_ms: float,
     large: bool,
     jobs: int | None = None,
+    rate_limit: bool = False,
+    activity: float | None = None,
     timeout: float = 120.0,
 ) -> Simulators:
+    """`gateway simulate` on free ports; its KEY=value settings once it prints them.
+
+    The rate limit stays off unless `rate_limit` (the reference queries count
+    calls, not budget); `activity` makes Sequence change its own data, that
+    many changes per minute (the workday scenario).
+    """
     argv = [
         sys.executable,
         "-m",
@@ -218,7 +236,6 @@ def start_simulators(
         "0",
         "--gofilex-port",
         "0",
-        "--no-rate-limit",
         "--latency-ms",
         str(latency_ms),
         "--jitter-ms",
@@ -228,6 +245,10 @@ def start_simulators(
         "--now",
         now,
     ]
+    if not rate_limit:
+        argv.append("--no-rate-limit")
+    if activity is not None:
+        argv += ["--activity", f"{activity:g}"]
     if large:
         argv.append("--large")
     if jobs is not None:

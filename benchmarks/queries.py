@@ -1,4 +1,5 @@
-"""The reference queries Q1-Q6, the data they ask about, and what they cost at least.
+"""The reference queries Q1-Q6, the data they ask about, and what they cost at least;
+and the workday's two (benchmarks.workday): a page of jobs, and one job's detail.
 
 The variables come from the simulators themselves: Sequence job ids and tags
 through Sequence's API (digest authentication), Gofilex order ids from the
@@ -68,6 +69,21 @@ Q6 = (
     " gofilexOrders { orderId portal state } } }"
 )
 HELLO = "{ hello }"
+
+# The workday scenario's reads: a page of 50 jobs with their children, and one
+# job with the same children. Both ask the same fields of a job, so either
+# answer shows a change to it the same way (benchmarks.staleness).
+WORKDAY_JOB_FIELDS = (
+    "id name status tasks { id name status duration } assets { id status } notes { id body }"
+    " problems { id description dismissed }"
+)
+WORKDAY_PAGE = (
+    "query($wa: ID!, $after: String, $filter: SequenceJobFilter) { workArea(workAreaId: $wa) {"
+    f" jobs(first: 50, after: $after, filter: $filter) {{ nodes {{ {WORKDAY_JOB_FIELDS} }} }} }} }}"
+)
+WORKDAY_DETAIL = (
+    f"query($wa: ID!, $job: ID!) {{ sequenceJob(workAreaId: $wa, jobId: $job) {{ {WORKDAY_JOB_FIELDS} }} }}"
+)
 
 # Gofilex orders whose answers the gateway keeps for the long (finished) lifetime,
 # so that warm samples stay inside the cache lifetime.
